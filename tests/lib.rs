@@ -1,0 +1,1 @@
+//! End-to-end tests of the real binaries behind the real ingress; see e2e/.
