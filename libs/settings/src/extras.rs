@@ -1,0 +1,125 @@
+//! [`AuditSettings`], [`CognitoSettings`], [`GlobalSkuSettings`], [`WebhookSettings`].
+
+use std::time::Duration;
+
+use crate::Secret;
+use crate::reader::Env;
+
+/// Audit log writer.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct AuditSettings {
+    /// `AUDIT_ENABLED`.
+    pub enabled: bool,
+    /// `AUDIT_BUFFER_SIZE`: events queued for the async writer (≥ 1).
+    pub buffer_size: usize,
+    /// `AUDIT_RETENTION` (our addition): rows older than this are purged.
+    pub retention: Duration,
+}
+
+impl AuditSettings {
+    pub(crate) fn load(env: &mut Env) -> Self {
+        Self {
+            enabled: env.flag("AUDIT_ENABLED", true),
+            buffer_size: env.int("AUDIT_BUFFER_SIZE", 1024, 1, 1_000_000),
+            retention: env.positive_duration("AUDIT_RETENTION", Duration::from_secs(8760 * 3600)),
+        }
+    }
+}
+
+/// AWS Cognito auto-migration on login (contract §7.5).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CognitoSettings {
+    /// `COGNITO_AUTO_MIGRATE_ENABLED`.
+    pub auto_migrate_enabled: bool,
+    /// `COGNITO_REGION`, e.g. `us-east-1`.
+    pub region: String,
+    /// `COGNITO_USER_POOL_ID`.
+    pub user_pool_id: String,
+    /// `COGNITO_CLIENT_ID`.
+    pub client_id: String,
+    /// `COGNITO_CLIENT_SECRET`: set when the app client has a secret (adds `SECRET_HASH`).
+    pub client_secret: Option<Secret>,
+}
+
+impl CognitoSettings {
+    pub(crate) fn load(env: &mut Env) -> Self {
+        let s = Self {
+            auto_migrate_enabled: env.flag("COGNITO_AUTO_MIGRATE_ENABLED", false),
+            region: env.string("COGNITO_REGION", ""),
+            user_pool_id: env.string("COGNITO_USER_POOL_ID", ""),
+            client_id: env.string("COGNITO_CLIENT_ID", ""),
+            client_secret: env.secret("COGNITO_CLIENT_SECRET"),
+        };
+        if s.auto_migrate_enabled {
+            for (var, value) in [
+                ("COGNITO_REGION", &s.region),
+                ("COGNITO_USER_POOL_ID", &s.user_pool_id),
+                ("COGNITO_CLIENT_ID", &s.client_id),
+            ] {
+                if value.is_empty() {
+                    env.problem(var, "is required when COGNITO_AUTO_MIGRATE_ENABLED=true");
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The second legacy-password adapter (`GLOBALSKU_*`).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct GlobalSkuSettings {
+    /// `GLOBALSKU_LEGACY_MIGRATION_ENABLED`.
+    pub enabled: bool,
+    /// `GLOBALSKU_BASE_URL`.
+    pub base_url: Option<String>,
+    /// `GLOBALSKU_LEGACY_VERIFY_SECRET`.
+    pub verify_secret: Option<Secret>,
+}
+
+impl GlobalSkuSettings {
+    pub(crate) fn load(env: &mut Env) -> Self {
+        let s = Self {
+            enabled: env.flag("GLOBALSKU_LEGACY_MIGRATION_ENABLED", false),
+            base_url: env.http_url("GLOBALSKU_BASE_URL"),
+            verify_secret: env.secret("GLOBALSKU_LEGACY_VERIFY_SECRET"),
+        };
+        if s.enabled && s.base_url.is_none() {
+            env.problem(
+                "GLOBALSKU_BASE_URL",
+                "is required when GLOBALSKU_LEGACY_MIGRATION_ENABLED=true",
+            );
+        }
+        s
+    }
+}
+
+/// Signed audit webhooks (`X-Vendidit-Signature`, HMAC-SHA256).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct WebhookSettings {
+    /// `WEBHOOK_ENDPOINTS`: comma list of http(s) URLs.
+    pub endpoints: Vec<String>,
+    /// `WEBHOOK_SECRET`: HMAC key (required when endpoints are set).
+    pub secret: Option<Secret>,
+}
+
+impl WebhookSettings {
+    pub(crate) fn load(env: &mut Env) -> Self {
+        let endpoints = env.list("WEBHOOK_ENDPOINTS", &[]);
+        for e in endpoints.iter().filter(|e| !crate::reader::is_http_url(e)) {
+            let msg = format!("entries must be http:// or https:// URLs, got {e:?}");
+            env.problem("WEBHOOK_ENDPOINTS", msg);
+        }
+        let secret = env.secret("WEBHOOK_SECRET");
+        if !endpoints.is_empty() && secret.is_none() {
+            env.problem(
+                "WEBHOOK_SECRET",
+                "is required when WEBHOOK_ENDPOINTS is set",
+            );
+        }
+        Self { endpoints, secret }
+    }
+}
