@@ -1,0 +1,257 @@
+//! JSON object parsing that refuses duplicate keys (JWT-11).
+//!
+//! Derived `Deserialize` impls already reject a repeated *known* field, but skip unknown
+//! ones, and a map would keep the last value. Here every top-level key is recorded (as a
+//! 64-bit FNV-1a hash, on the stack) while the one and only parse runs, and a repeat fails
+//! the parse. A hash collision can only cause a false rejection, never an acceptance.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+/// Parses `bytes` as a `T`, refusing duplicate top-level keys and trailing data.
+pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> serde_json::Result<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = T::deserialize(Root(&mut de))?;
+    de.end()?;
+    Ok(value)
+}
+
+/// Set of key hashes seen so far; the first 32 live on the stack.
+struct KeySet {
+    small: [u64; 32],
+    len: usize,
+    spill: Vec<u64>,
+}
+
+impl KeySet {
+    const fn new() -> Self {
+        Self {
+            small: [0; 32],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    /// Records `key`; false when it was already present.
+    fn insert(&mut self, key: &str) -> bool {
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in key.as_bytes() {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        let seen = &self.small[..self.len];
+        if seen.contains(&h) || self.spill.contains(&h) {
+            return false;
+        }
+        if self.len < self.small.len() {
+            self.small[self.len] = h;
+            self.len += 1;
+        } else {
+            self.spill.push(h);
+        }
+        true
+    }
+}
+
+struct Root<'a, 'de>(&'a mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>);
+
+impl<'de> Deserializer<'de> for Root<'_, 'de> {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        self.0.deserialize_any(Objects(visitor))
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        fields: &'static [&'static str],
+        visitor: V,
+    ) -> serde_json::Result<V::Value> {
+        self.0.deserialize_struct(name, fields, Objects(visitor))
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> serde_json::Result<V::Value> {
+        self.0.deserialize_map(Objects(visitor))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct enum identifier
+        ignored_any
+    }
+}
+
+/// Wraps the top-level visitor so that the map it reads checks its keys.
+struct Objects<V>(V);
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for Objects<V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.expecting(f)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        self.0.visit_map(CheckedMap {
+            inner: map,
+            seen: KeySet::new(),
+        })
+    }
+}
+
+struct CheckedMap<A> {
+    inner: A,
+    seen: KeySet,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        self.inner.next_key_seed(KeySeed {
+            seed,
+            seen: &mut self.seen,
+        })
+    }
+
+    fn next_value_seed<S: DeserializeSeed<'de>>(&mut self, seed: S) -> Result<S::Value, A::Error> {
+        self.inner.next_value_seed(seed)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        self.inner.size_hint()
+    }
+}
+
+struct KeySeed<'s, K> {
+    seed: K,
+    seen: &'s mut KeySet,
+}
+
+impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, K> {
+    type Value = K::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<K::Value, D::Error> {
+        self.seed.deserialize(KeyDe {
+            inner: d,
+            seen: self.seen,
+        })
+    }
+}
+
+struct KeyDe<'s, D> {
+    inner: D,
+    seen: &'s mut KeySet,
+}
+
+impl<'de, D: Deserializer<'de>> Deserializer<'de> for KeyDe<'_, D> {
+    type Error = D::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_any(KeyVisitor {
+            inner: v,
+            seen: self.seen,
+        })
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_identifier(KeyVisitor {
+            inner: v,
+            seen: self.seen,
+        })
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_str(KeyVisitor {
+            inner: v,
+            seen: self.seen,
+        })
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, v: V) -> Result<V::Value, D::Error> {
+        self.inner.deserialize_string(KeyVisitor {
+            inner: v,
+            seen: self.seen,
+        })
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char bytes byte_buf
+        option unit unit_struct newtype_struct seq tuple tuple_struct map struct enum
+        ignored_any
+    }
+}
+
+struct KeyVisitor<'s, V> {
+    inner: V,
+    seen: &'s mut KeySet,
+}
+
+impl<V> KeyVisitor<'_, V> {
+    fn record<E: de::Error>(&mut self, key: &str) -> Result<(), E> {
+        if self.seen.insert(key) {
+            Ok(())
+        } else {
+            Err(E::custom("duplicate key in JSON object"))
+        }
+    }
+}
+
+impl<'de, V: Visitor<'de>> Visitor<'de> for KeyVisitor<'_, V> {
+    type Value = V::Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.inner.expecting(f)
+    }
+
+    fn visit_str<E: de::Error>(mut self, v: &str) -> Result<Self::Value, E> {
+        self.record(v)?;
+        self.inner.visit_str(v)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(mut self, v: &'de str) -> Result<Self::Value, E> {
+        self.record(v)?;
+        self.inner.visit_borrowed_str(v)
+    }
+
+    fn visit_string<E: de::Error>(mut self, v: String) -> Result<Self::Value, E> {
+        self.record(&v)?;
+        self.inner.visit_string(v)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::from_slice;
+    use std::collections::HashMap;
+
+    #[derive(serde::Deserialize, Debug)]
+    struct S {
+        #[allow(dead_code)]
+        a: u8,
+    }
+
+    #[test]
+    fn duplicates_are_refused_known_or_not() {
+        assert!(from_slice::<S>(br#"{"a":1}"#).is_ok());
+        assert!(from_slice::<S>(br#"{"a":1,"a":2}"#).is_err());
+        assert!(from_slice::<S>(br#"{"a":1,"x":2,"x":3}"#).is_err());
+        assert!(from_slice::<S>(br#"{"a":1,"\u0061":1}"#).is_err());
+        assert!(from_slice::<HashMap<String, u8>>(br#"{"k":1,"k":2}"#).is_err());
+        assert!(from_slice::<S>(br#"{"a":1} x"#).is_err());
+    }
+
+    #[test]
+    fn many_distinct_keys_spill_past_the_stack_set() {
+        let body: Vec<String> = (0..100).map(|i| format!("\"k{i}\":1")).collect();
+        let json = format!("{{\"a\":1,{}}}", body.join(","));
+        assert!(from_slice::<S>(json.as_bytes()).is_ok());
+        let json = format!("{{\"a\":1,{},\"k99\":2}}", body.join(","));
+        assert!(from_slice::<S>(json.as_bytes()).is_err());
+    }
+}
