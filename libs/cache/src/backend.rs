@@ -1,0 +1,155 @@
+//! The Redis side: a lazily connecting `ConnectionManager`, a per-command timeout, and a short
+//! back-off after an availability failure so a dead or paused Redis costs one timeout, not one
+//! per request (FLT-01, FLT-06).
+
+use std::{
+    future::Future,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use redis::{
+    Client, FromRedisValue, RedisError,
+    aio::{ConnectionManager, ConnectionManagerConfig},
+};
+
+use crate::{CacheError, clock::Clock, config::CacheConfig};
+
+/// One Redis connection (multiplexed, reconnecting) plus its availability state.
+pub(crate) struct RedisBackend {
+    conn: ConnectionManager,
+    op_timeout: Duration,
+    retry_interval: Duration,
+    down_until: Mutex<Option<Instant>>,
+    up: AtomicBool,
+    clock: Arc<dyn Clock>,
+}
+
+/// Whether a failure says "Redis is not reachable" (as opposed to a bad command).
+fn is_availability_error(e: &RedisError) -> bool {
+    e.is_io_error() || e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped()
+}
+
+impl RedisBackend {
+    /// Build the manager without connecting; the first command (or [`Self::ping`]) connects.
+    pub(crate) fn new(
+        url: &str,
+        cfg: &CacheConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, CacheError> {
+        let client = Client::open(url).map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        let manager_cfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(cfg.connect_timeout))
+            .set_response_timeout(Some(cfg.op_timeout))
+            .set_number_of_retries(1)
+            .set_min_delay(Duration::from_millis(10))
+            .set_max_delay(cfg.retry_interval);
+        let conn = ConnectionManager::new_lazy_with_config(client, manager_cfg)
+            .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
+        Ok(Self {
+            conn,
+            op_timeout: cfg.op_timeout,
+            retry_interval: cfg.retry_interval,
+            down_until: Mutex::new(None),
+            up: AtomicBool::new(true),
+            clock,
+        })
+    }
+
+    /// The per-command bound.
+    pub(crate) fn op_timeout(&self) -> Duration {
+        self.op_timeout
+    }
+
+    /// False while in the back-off that follows an availability failure.
+    pub(crate) fn is_up(&self) -> bool {
+        let guard = self
+            .down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        match *guard {
+            Some(until) => self.clock.now() >= until,
+            None => true,
+        }
+    }
+
+    fn mark_down(&self, why: &str) {
+        let until = self.clock.now() + self.retry_interval;
+        *self
+            .down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(until);
+        if self.up.swap(false, Ordering::SeqCst) {
+            tracing::warn!(reason = why, "redis unavailable; using fallbacks");
+        }
+    }
+
+    fn mark_up(&self) {
+        *self
+            .down_until
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+        if !self.up.swap(true, Ordering::SeqCst) {
+            tracing::info!("redis available again");
+        }
+    }
+
+    /// Run one request against Redis within the op timeout. `None` means "use the fallback":
+    /// Redis is in back-off, timed out, unreachable, or answered with an error.
+    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Option<T>
+    where
+        F: FnOnce(ConnectionManager) -> Fut,
+        Fut: Future<Output = Result<T, RedisError>>,
+    {
+        if !self.is_up() {
+            return None;
+        }
+        match tokio::time::timeout(self.op_timeout, f(self.conn.clone())).await {
+            Ok(Ok(v)) => {
+                self.mark_up();
+                Some(v)
+            }
+            Ok(Err(e)) if is_availability_error(&e) => {
+                self.mark_down(&e.to_string());
+                None
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "redis command failed; using fallback");
+                None
+            }
+            Err(_) => {
+                self.mark_down("operation timed out");
+                None
+            }
+        }
+    }
+
+    /// Run one command, see [`Self::run`].
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
+        self.run(|mut c| async move { cmd.query_async::<T>(&mut c).await })
+            .await
+    }
+
+    /// PING within `limit`, ignoring the back-off; closes or opens it according to the answer.
+    pub(crate) async fn ping(&self, limit: Duration) -> bool {
+        let cmd = redis::cmd("PING");
+        let mut conn = self.conn.clone();
+        match tokio::time::timeout(limit, cmd.query_async::<String>(&mut conn)).await {
+            Ok(Ok(_)) => {
+                self.mark_up();
+                true
+            }
+            Ok(Err(e)) => {
+                self.mark_down(&e.to_string());
+                false
+            }
+            Err(_) => {
+                self.mark_down("ping timed out");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,269 @@
+//! auth-cache against the real Redis (REDIS_URL), against a URL where nothing listens (the
+//! fallback path, FLT-01/FLT-04/FLT-06), and the memory store with an injected clock.
+
+use std::{sync::Arc, time::Duration};
+
+use auth_cache::{Cache, CacheConfig, CacheError, Fallback, ManualClock, RedisHealth};
+
+fn redis_url() -> String {
+    std::env::var("REDIS_URL")
+        .expect("REDIS_URL must be set (e.g. redis://127.0.0.1:56379/) to run auth-cache tests")
+}
+
+fn prefix() -> String {
+    format!("test:{}:", uuid::Uuid::new_v4().simple())
+}
+
+async fn real() -> Cache {
+    let cache = Cache::connect(CacheConfig {
+        redis_url: Some(redis_url()),
+        key_prefix: prefix(),
+        ..CacheConfig::default()
+    })
+    .await
+    .expect("connect");
+    assert!(cache.redis_up(), "redis at REDIS_URL did not answer PING");
+    cache
+}
+
+/// A Redis URL where nothing listens: every command fails with a connection refusal.
+async fn dead() -> Cache {
+    Cache::connect(CacheConfig {
+        redis_url: Some("redis://127.0.0.1:1/".to_owned()),
+        key_prefix: prefix(),
+        ..CacheConfig::default()
+    })
+    .await
+    .expect("a bad address is not a config error")
+}
+
+/// Read a key straight from Redis, bypassing the cache, to prove where a value lives.
+async fn raw_get(key: &str) -> Option<Vec<u8>> {
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .expect("GET")
+}
+
+async fn raw_pttl(key: &str) -> i64 {
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    redis::cmd("PTTL")
+        .arg(key)
+        .query_async(&mut conn)
+        .await
+        .expect("PTTL")
+}
+
+#[tokio::test]
+async fn real_redis_round_trips_under_the_prefix() {
+    let c = real().await;
+    let ttl = Duration::from_secs(30);
+    c.set_ex("k", b"v1", ttl, Fallback::Fail).await.unwrap();
+    assert_eq!(
+        c.get("k", Fallback::Fail).await.unwrap().as_deref(),
+        Some(&b"v1"[..])
+    );
+    assert_eq!(raw_get(&c.prefixed("k")).await.as_deref(), Some(&b"v1"[..]));
+    let pttl = raw_pttl(&c.prefixed("k")).await;
+    assert!(pttl > 25_000 && pttl <= 30_000, "pttl {pttl}");
+
+    assert!(c.del("k", Fallback::Fail).await.unwrap());
+    assert!(!c.del("k", Fallback::Fail).await.unwrap());
+    assert_eq!(c.get("k", Fallback::Fail).await.unwrap(), None);
+    assert_eq!(c.ping().await, RedisHealth::Up);
+}
+
+#[tokio::test]
+async fn real_redis_set_nx_and_get_del_are_one_shot() {
+    let c = real().await;
+    let ttl = Duration::from_secs(30);
+    assert!(
+        c.set_nx_ex("sso:state:s1", b"a", ttl, Fallback::Fail)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !c.set_nx_ex("sso:state:s1", b"b", ttl, Fallback::Fail)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        c.get_del("sso:state:s1", Fallback::Fail)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"a"[..])
+    );
+    assert_eq!(
+        c.get_del("sso:state:s1", Fallback::Fail).await.unwrap(),
+        None
+    );
+    assert_eq!(raw_get(&c.prefixed("sso:state:s1")).await, None);
+}
+
+#[tokio::test]
+async fn real_redis_incr_window_counts_and_rearms_the_ttl() {
+    let c = real().await;
+    let w = Duration::from_secs(60);
+    for expected in 1..=3 {
+        let n = c
+            .incr_window("ratelimit:1.2.3.4", w, Fallback::Fail)
+            .await
+            .unwrap()
+            .expect("counted in redis");
+        assert_eq!(n.count, expected);
+        assert_eq!(n.resets_in, w);
+    }
+    assert_eq!(
+        raw_get(&c.prefixed("ratelimit:1.2.3.4")).await.as_deref(),
+        Some(&b"3"[..])
+    );
+    let pttl = raw_pttl(&c.prefixed("ratelimit:1.2.3.4")).await;
+    assert!(pttl > 55_000 && pttl <= 60_000, "pttl {pttl}");
+}
+
+#[tokio::test]
+async fn prefixes_isolate_callers() {
+    let a = real().await;
+    let b = real().await;
+    let ttl = Duration::from_secs(30);
+    a.set_ex("same", b"a", ttl, Fallback::Fail).await.unwrap();
+    assert_eq!(b.get("same", Fallback::Fail).await.unwrap(), None);
+}
+
+// FLT-04: without Redis the memory fallback keeps counting; Skip and Fail behave as stated.
+#[tokio::test]
+async fn unreachable_redis_falls_back_per_policy() {
+    let c = dead().await;
+    assert!(c.redis_configured());
+    assert!(!c.redis_up());
+    assert_eq!(c.ping().await, RedisHealth::Down);
+
+    let w = Duration::from_secs(60);
+    for expected in 1..=5 {
+        let n = c
+            .incr_window("ratelimit:9.9.9.9", w, Fallback::Memory)
+            .await
+            .unwrap()
+            .expect("memory counts");
+        assert_eq!(n.count, expected);
+    }
+    assert_eq!(
+        c.incr_window("account_attempts:x", w, Fallback::Skip)
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(matches!(
+        c.get("user_tv:u1", Fallback::Fail).await,
+        Err(CacheError::Unavailable)
+    ));
+
+    let ttl = Duration::from_secs(30);
+    c.set_ex("sso:state:s", b"x", ttl, Fallback::Memory)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get_del("sso:state:s", Fallback::Memory)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some(&b"x"[..])
+    );
+    c.set_ex("idem:h", b"x", ttl, Fallback::Skip).await.unwrap();
+    assert_eq!(c.get("idem:h", Fallback::Memory).await.unwrap(), None);
+    assert!(
+        !c.set_nx_ex("lock", b"1", ttl, Fallback::Skip)
+            .await
+            .unwrap()
+    );
+}
+
+// FLT-01 / FLT-06: after one failure Redis is skipped for the retry interval (so a dead or
+// paused Redis costs one op timeout, not one per request), then tried again.
+#[tokio::test]
+async fn failure_starts_a_back_off_that_ends_after_the_retry_interval() {
+    let clock = ManualClock::new();
+    let c = Cache::connect_with_clock(
+        CacheConfig {
+            redis_url: Some("redis://127.0.0.1:1/".to_owned()),
+            key_prefix: prefix(),
+            retry_interval: Duration::from_secs(2),
+            ..CacheConfig::default()
+        },
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    assert!(!c.redis_up());
+    clock.advance(Duration::from_secs(2));
+    assert!(
+        c.redis_up(),
+        "back-off over: the next call probes Redis again"
+    );
+    c.get("k", Fallback::Memory).await.unwrap();
+    assert!(!c.redis_up(), "the probe failed: back-off again");
+}
+
+#[tokio::test]
+async fn no_redis_configured_uses_memory() {
+    let c = Cache::connect(CacheConfig {
+        key_prefix: prefix(),
+        ..CacheConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(!c.redis_configured());
+    assert!(!c.redis_up());
+    assert_eq!(c.ping().await, RedisHealth::NotConfigured);
+    c.set_ex("a", b"1", Duration::from_secs(5), Fallback::Memory)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.get("a", Fallback::Memory).await.unwrap().as_deref(),
+        Some(&b"1"[..])
+    );
+    assert!(Cache::memory_only("p:").redis_configured().eq(&false));
+}
+
+#[tokio::test]
+async fn memory_ttls_follow_the_injected_clock() {
+    let clock = ManualClock::new();
+    let c = Cache::connect_with_clock(
+        CacheConfig {
+            key_prefix: prefix(),
+            ..CacheConfig::default()
+        },
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    c.set_ex("a", b"1", Duration::from_secs(10), Fallback::Memory)
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(10));
+    assert_eq!(c.get("a", Fallback::Memory).await.unwrap(), None);
+
+    // A true fixed window in memory: the 3rd hit after the window starts at 1 again.
+    let w = Duration::from_secs(60);
+    let hit = || c.incr_window("rl", w, Fallback::Memory);
+    assert_eq!(hit().await.unwrap().map(|n| n.count), Some(1));
+    clock.advance(Duration::from_secs(59));
+    let second = hit().await.unwrap().expect("counted");
+    assert_eq!(
+        (second.count, second.resets_in),
+        (2, Duration::from_secs(1))
+    );
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(hit().await.unwrap().map(|n| n.count), Some(1));
+}
