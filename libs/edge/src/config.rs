@@ -1,0 +1,71 @@
+//! [`EdgeConfig`]: plain data filled by the settings crate (no environment reading here).
+
+use std::time::Duration;
+
+use ipnet::IpNet;
+
+/// How the edge behaves.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// Allowed CORS origins (`CORS_ORIGINS`); `*` allows any origin without credentials.
+    pub cors_origins: Vec<String>,
+    /// `ENVIRONMENT=production`: adds HSTS and forbids a `*` origin.
+    pub production: bool,
+    /// Largest accepted request body in bytes (5 MB in the original).
+    pub body_limit: usize,
+    /// Requests per window per client IP (`RATE_LIMIT_REQUESTS`, at least 1).
+    pub rate_limit_requests: u64,
+    /// The rate-limit window (`RATE_LIMIT_WINDOW`).
+    pub rate_limit_window: Duration,
+    /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
+    pub trusted_proxies: Vec<IpNet>,
+    /// How long an idempotent reply is kept (5 minutes in the original).
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        Self {
+            cors_origins: vec!["*".to_owned()],
+            production: false,
+            body_limit: 5 * 1024 * 1024,
+            rate_limit_requests: 100,
+            rate_limit_window: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
+            idempotency_ttl: Duration::from_secs(300),
+        }
+    }
+}
+
+/// A configuration the edge refuses.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EdgeConfigError {
+    /// `CORS_ORIGINS` contains `*` while `ENVIRONMENT=production`.
+    #[error("CORS_ORIGINS must not contain '*' when ENVIRONMENT=production")]
+    WildcardCorsInProduction,
+    /// `RATE_LIMIT_REQUESTS` is 0.
+    #[error("RATE_LIMIT_REQUESTS must be at least 1")]
+    ZeroRateLimit,
+    /// `RATE_LIMIT_WINDOW` is zero.
+    #[error("RATE_LIMIT_WINDOW must be positive")]
+    ZeroRateLimitWindow,
+}
+
+impl EdgeConfig {
+    /// Check the rules the original enforced at start-up. The settings crate calls this so a
+    /// bad value stops the binary; [`crate::wrap`] also drops a production `*` origin (fail
+    /// closed) should an unchecked config reach it.
+    pub fn validate(&self) -> Result<(), EdgeConfigError> {
+        if self.production && self.cors_origins.iter().any(|o| o.trim() == "*") {
+            return Err(EdgeConfigError::WildcardCorsInProduction);
+        }
+        if self.rate_limit_requests == 0 {
+            return Err(EdgeConfigError::ZeroRateLimit);
+        }
+        if self.rate_limit_window.is_zero() {
+            return Err(EdgeConfigError::ZeroRateLimitWindow);
+        }
+        Ok(())
+    }
+}
