@@ -5,7 +5,7 @@
 use std::{
     future::Future,
     sync::{
-        Arc, Mutex,
+        Arc, Mutex, RwLock,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
@@ -19,8 +19,15 @@ use redis::{
 use crate::{CacheError, clock::Clock, config::CacheConfig};
 
 /// One Redis connection (multiplexed, reconnecting) plus its availability state.
+///
+/// The manager reconnects by itself after I/O errors, but not after a timeout, so a timeout
+/// also marks the connection stale: the next attempt builds a fresh manager (a Redis that
+/// vanished without closing its sockets would otherwise never be reached again).
 pub(crate) struct RedisBackend {
-    conn: ConnectionManager,
+    client: Client,
+    manager_cfg: ConnectionManagerConfig,
+    conn: RwLock<ConnectionManager>,
+    stale: AtomicBool,
     op_timeout: Duration,
     retry_interval: Duration,
     down_until: Mutex<Option<Instant>>,
@@ -47,10 +54,13 @@ impl RedisBackend {
             .set_number_of_retries(1)
             .set_min_delay(Duration::from_millis(10))
             .set_max_delay(cfg.retry_interval);
-        let conn = ConnectionManager::new_lazy_with_config(client, manager_cfg)
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager_cfg.clone())
             .map_err(|e| CacheError::InvalidUrl(e.to_string()))?;
         Ok(Self {
-            conn,
+            client,
+            manager_cfg,
+            conn: RwLock::new(conn),
+            stale: AtomicBool::new(false),
             op_timeout: cfg.op_timeout,
             retry_interval: cfg.retry_interval,
             down_until: Mutex::new(None),
@@ -97,6 +107,27 @@ impl RedisBackend {
         }
     }
 
+    /// The connection to use now, replacing a stale one first.
+    fn connection(&self) -> ConnectionManager {
+        if self.stale.swap(false, Ordering::SeqCst) {
+            match ConnectionManager::new_lazy_with_config(
+                self.client.clone(),
+                self.manager_cfg.clone(),
+            ) {
+                Ok(fresh) => {
+                    *self.conn.write().unwrap_or_else(|p| p.into_inner()) = fresh;
+                }
+                Err(e) => tracing::warn!(error = %e, "could not rebuild the redis connection"),
+            }
+        }
+        self.conn.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn timed_out(&self, what: &str) {
+        self.stale.store(true, Ordering::SeqCst);
+        self.mark_down(what);
+    }
+
     /// Run one request against Redis within the op timeout. `None` means "use the fallback":
     /// Redis is in back-off, timed out, unreachable, or answered with an error.
     pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Option<T>
@@ -107,10 +138,14 @@ impl RedisBackend {
         if !self.is_up() {
             return None;
         }
-        match tokio::time::timeout(self.op_timeout, f(self.conn.clone())).await {
+        match tokio::time::timeout(self.op_timeout, f(self.connection())).await {
             Ok(Ok(v)) => {
                 self.mark_up();
                 Some(v)
+            }
+            Ok(Err(e)) if e.is_timeout() => {
+                self.timed_out(&e.to_string());
+                None
             }
             Ok(Err(e)) if is_availability_error(&e) => {
                 self.mark_down(&e.to_string());
@@ -121,7 +156,7 @@ impl RedisBackend {
                 None
             }
             Err(_) => {
-                self.mark_down("operation timed out");
+                self.timed_out("operation timed out");
                 None
             }
         }
@@ -136,18 +171,22 @@ impl RedisBackend {
     /// PING within `limit`, ignoring the back-off; closes or opens it according to the answer.
     pub(crate) async fn ping(&self, limit: Duration) -> bool {
         let cmd = redis::cmd("PING");
-        let mut conn = self.conn.clone();
+        let mut conn = self.connection();
         match tokio::time::timeout(limit, cmd.query_async::<String>(&mut conn)).await {
             Ok(Ok(_)) => {
                 self.mark_up();
                 true
+            }
+            Ok(Err(e)) if e.is_timeout() => {
+                self.timed_out(&e.to_string());
+                false
             }
             Ok(Err(e)) => {
                 self.mark_down(&e.to_string());
                 false
             }
             Err(_) => {
-                self.mark_down("ping timed out");
+                self.timed_out("ping timed out");
                 false
             }
         }

@@ -267,3 +267,51 @@ async fn memory_ttls_follow_the_injected_clock() {
     clock.advance(Duration::from_secs(1));
     assert_eq!(hit().await.unwrap().map(|n| n.count), Some(1));
 }
+
+/// A TCP listener that accepts connections and never answers: a paused or hung Redis.
+async fn black_hole() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((sock, _)) = listener.accept().await {
+            held.push(sock);
+        }
+    });
+    format!("redis://{addr}/")
+}
+
+// FLT-06 (like `CLIENT PAUSE`): a Redis that accepts but never answers costs one op timeout,
+// then the caller gets its fallback; nothing waits forever.
+#[tokio::test]
+async fn silent_redis_times_out_into_the_fallback() {
+    let clock = ManualClock::new();
+    let c = Cache::connect_with_clock(
+        CacheConfig {
+            redis_url: Some(black_hole().await),
+            key_prefix: prefix(),
+            op_timeout: Duration::from_millis(50),
+            connect_timeout: Duration::from_millis(50),
+            ..CacheConfig::default()
+        },
+        Arc::new(clock.clone()),
+    )
+    .await
+    .unwrap();
+    assert!(!c.redis_up(), "the start-up PING timed out");
+    c.set_ex("k", b"mem", Duration::from_secs(60), Fallback::Memory)
+        .await
+        .unwrap();
+
+    clock.advance(CacheConfig::default().retry_interval);
+    assert!(c.redis_up());
+    // The guard only turns a hang into a failure message; the op itself is bounded at 50 ms.
+    let got = tokio::time::timeout(Duration::from_secs(5), c.get("k", Fallback::Memory))
+        .await
+        .expect("the cache must not wait for a silent Redis")
+        .unwrap();
+    assert_eq!(got.as_deref(), Some(&b"mem"[..]));
+    assert!(!c.redis_up(), "the timeout started a new back-off");
+}
