@@ -29,6 +29,7 @@
 //! | `API_PREFIX` | empty | route prefix, e.g. `/api/v1` (trailing `/` dropped) |
 //! | `ENVIRONMENT` | `development` | `production` = HSTS, JSON logs, no `CORS_ORIGINS=*` |
 //! | `LOG_LEVEL` | `info` | trace, debug, info, warn, error (`RUST_LOG` overrides) |
+//! | `API_DOCS_ENABLED` | true, false in production | serve `/openapi.json` and `/docs` (ours) |
 //! | `DATABASE_URL` | — | Postgres URL; wins over `DB_*` when set (ours) |
 //! | `DB_HOST` `DB_PORT` `DB_USER` `DB_PASSWORD` `DB_NAME` `DB_SSL_MODE` | localhost, 5432, postgres, "", auth, disable | |
 //! | `DB_MAX_OPEN_CONNS` / `DB_MAX_IDLE_CONNS` / `DB_CONN_MAX_LIFETIME` | 25 / 5 / 5m | idle ≤ open; lifetime 0 = never recycle |
@@ -36,6 +37,7 @@
 //! | `REDIS_URL` | — | wins over `REDIS_*` when set (ours) |
 //! | `REDIS_HOST` `REDIS_PORT` `REDIS_PASSWORD` `REDIS_DB` | localhost, 6379, "", 0 | |
 //! | `REDIS_POOL_SIZE` / `REDIS_MIN_IDLE_CONNS` | 10 / 2 | min idle ≤ pool size |
+//! | `REDIS_KEY_PREFIX` | `auth:` | prefix of every Redis key (ours) |
 //! | `REDIS_DISABLED` | false | run without Redis, with the fallbacks of contract §5.4 (ours) |
 //! | `NATS_URL` | `nats://127.0.0.1:4222` | JetStream server (ours) |
 //! | `NATS_PREFIX` | empty | prefix for subjects, streams and buckets; `[A-Za-z0-9_-]` (ours) |

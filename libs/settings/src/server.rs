@@ -32,10 +32,15 @@ pub struct ServerSettings {
     pub environment: String,
     /// `LOG_LEVEL`: one of trace, debug, info, warn, error (lower case).
     pub log_level: String,
+    /// `API_DOCS_ENABLED` (our addition): serve `/openapi.json` and `/docs`. Defaults to
+    /// true, except in production where the documents are not exposed unless asked for.
+    pub api_docs: bool,
 }
 
 impl ServerSettings {
     pub(crate) fn load(env: &mut Env) -> Self {
+        let environment = env.string("ENVIRONMENT", "development");
+        let production = environment.eq_ignore_ascii_case("production");
         let port = |env: &mut Env, var: &str, default: u16| env.int(var, default, 0, u16::MAX);
         Self {
             host: env.string("SERVER_HOST", "0.0.0.0"),
@@ -48,8 +53,9 @@ impl ServerSettings {
             write_timeout: env.positive_duration("SERVER_WRITE_TIMEOUT", Duration::from_secs(15)),
             shutdown_timeout: env.duration("SERVER_SHUTDOWN_TIMEOUT", Duration::from_secs(30)),
             api_prefix: api_prefix(env),
-            environment: env.string("ENVIRONMENT", "development"),
+            environment,
             log_level: log_level(env),
+            api_docs: env.flag("API_DOCS_ENABLED", !production),
         }
     }
 

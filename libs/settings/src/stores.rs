@@ -120,6 +120,9 @@ pub struct RedisSettings {
     pub pool_size: u32,
     /// `REDIS_MIN_IDLE_CONNS` (≤ pool size).
     pub min_idle_conns: u32,
+    /// `REDIS_KEY_PREFIX` (our addition): prepended to every key, default `auth:` as in
+    /// the original (contract §5.4). Tests use a random one.
+    pub key_prefix: String,
 }
 
 impl RedisSettings {
@@ -160,6 +163,7 @@ impl RedisSettings {
             db,
             pool_size,
             min_idle_conns,
+            key_prefix: env.string("REDIS_KEY_PREFIX", "auth:"),
         }
     }
 

@@ -46,13 +46,22 @@ fn filter(rust_log: Option<&str>, level: &str) -> (EnvFilter, Option<String>) {
     let candidates = [rust_log.filter(|s| !s.trim().is_empty()), Some(level)];
     for text in candidates.into_iter().flatten() {
         match EnvFilter::try_new(text) {
-            Ok(f) => return (f, rejected),
+            Ok(f) => return (quiet_dependencies(f), rejected),
             Err(_) => {
                 rejected.get_or_insert_with(|| text.to_owned());
             }
         }
     }
-    (EnvFilter::new("info"), rejected)
+    (quiet_dependencies(EnvFilter::new("info")), rejected)
+}
+
+/// Postgres' NOTICE messages ("relation already exists, skipping" on every idempotent
+/// migration) are not worth an INFO line each.
+fn quiet_dependencies(filter: EnvFilter) -> EnvFilter {
+    match "sqlx::postgres::notice=warn".parse() {
+        Ok(directive) => filter.add_directive(directive),
+        Err(_) => filter,
+    }
 }
 
 #[cfg(test)]

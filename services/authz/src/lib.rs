@@ -1,1 +1,23 @@
-//! placeholder
+//! The authz service: apps, organisations, members, invitations, roles, permissions, m2m
+//! clients and `POST /oauth/token` (ARCHITECTURE §2).
+//!
+//! # Layout
+//! - `api/`: one poem-openapi struct per tag, combined in [`api::Api`].
+//! - `repo/`: SQL, one module per aggregate.
+
+pub mod api;
+pub mod repo;
+
+use poem_openapi::OpenApiService;
+
+/// The service name (log field, `X-Served-By`, OpenAPI document name).
+pub const NAME: &str = "authz";
+
+/// The authz OpenAPI service (mount it at `API_PREFIX`).
+pub fn openapi() -> OpenApiService<api::Api, ()> {
+    OpenApiService::new(
+        api::api(),
+        "Auth platform: authz",
+        env!("CARGO_PKG_VERSION"),
+    )
+}

@@ -1,0 +1,160 @@
+//! The revocation source every service verifies access tokens with.
+//!
+//! The NATS key-value watcher answers from a local map (no network hop per request). Until
+//! it has started, or while its feed is staler than `REVOCATION_MAX_STALENESS`, Postgres —
+//! the source of truth — answers instead. When neither can answer, verification fails closed.
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use auth_bus::Bus;
+use jwt_verify::revocation::BoxFuture;
+use jwt_verify::revocation::nats::{NatsRevocation, NatsRevocationConfig};
+use jwt_verify::{Fallback, RevocationSource, RevocationUnavailable};
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+/// NATS watcher first, Postgres when the watcher cannot answer.
+pub type PlatformRevocation = Fallback<LazyNatsRevocation, PgRevocation>;
+
+/// Builds the platform's revocation source and starts the watcher in the background.
+pub fn platform_revocation(
+    db: PgPool,
+    bus: Bus,
+    max_staleness: Duration,
+    shutdown: CancellationToken,
+) -> Arc<PlatformRevocation> {
+    let nats = LazyNatsRevocation::default();
+    nats.start_in_background(bus, max_staleness, shutdown);
+    Arc::new(Fallback::new(nats, PgRevocation { db }))
+}
+
+/// The NATS watcher, once it could be started; unavailable before that.
+#[derive(Debug, Clone, Default)]
+pub struct LazyNatsRevocation {
+    inner: Arc<OnceLock<NatsRevocation>>,
+}
+
+impl LazyNatsRevocation {
+    /// True once the watcher runs and its feed is fresh.
+    pub fn is_healthy(&self) -> bool {
+        self.inner.get().is_some_and(NatsRevocation::is_healthy)
+    }
+
+    fn start_in_background(&self, bus: Bus, max_staleness: Duration, shutdown: CancellationToken) {
+        let slot = self.inner.clone();
+        tokio::spawn(async move {
+            let config = NatsRevocationConfig {
+                prefix: bus.config().prefix.clone(),
+                max_staleness,
+                ..NatsRevocationConfig::default()
+            };
+            let mut delay = Duration::from_millis(200);
+            loop {
+                if shutdown.is_cancelled() {
+                    return;
+                }
+                if bus.is_connected() && bus.ensure_topology().await.is_ok() {
+                    match NatsRevocation::start(bus.client().clone(), config.clone()).await {
+                        Ok(watcher) => {
+                            let _ = slot.set(watcher);
+                            return;
+                        }
+                        Err(e) => tracing::warn!(error = %e, "token-version watcher not started"),
+                    }
+                }
+                tokio::select! {
+                    () = shutdown.cancelled() => return,
+                    () = tokio::time::sleep(delay) => {}
+                }
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        });
+    }
+
+    fn watcher(&self) -> Result<&NatsRevocation, RevocationUnavailable> {
+        self.inner
+            .get()
+            .ok_or_else(|| RevocationUnavailable("token-version watcher not started".to_owned()))
+    }
+}
+
+impl RevocationSource for LazyNatsRevocation {
+    fn token_version<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
+        match self.watcher() {
+            Ok(w) => w.token_version(user_id),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn is_jti_revoked<'a>(
+        &'a self,
+        jti: &'a str,
+    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+        match self.watcher() {
+            Ok(w) => w.is_jti_revoked(jti),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+}
+
+/// Reads `users.token_version` and `revoked_access_tokens` from Postgres.
+#[derive(Debug, Clone)]
+pub struct PgRevocation {
+    db: PgPool,
+}
+
+impl PgRevocation {
+    /// A source over `db`.
+    pub fn new(db: PgPool) -> Self {
+        Self { db }
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> RevocationUnavailable {
+    tracing::warn!(error = %e, "revocation lookup in Postgres failed");
+    RevocationUnavailable("postgres unavailable".to_owned())
+}
+
+impl RevocationSource for PgRevocation {
+    fn token_version<'a>(
+        &'a self,
+        user_id: &'a str,
+    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
+        Box::pin(async move {
+            let Ok(id) = Uuid::parse_str(user_id) else {
+                return Ok(0);
+            };
+            let version: Option<i64> =
+                sqlx::query_scalar("select token_version from users where id = $1")
+                    .bind(id)
+                    .fetch_optional(&self.db)
+                    .await
+                    .map_err(unavailable)?;
+            Ok(version.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+        })
+    }
+
+    fn is_jti_revoked<'a>(
+        &'a self,
+        jti: &'a str,
+    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+        Box::pin(async move {
+            let Ok(id) = Uuid::parse_str(jti) else {
+                return Ok(false);
+            };
+            let hit: Option<i32> = sqlx::query_scalar(
+                "select 1 from revoked_access_tokens where jti = $1 and expires_at > now()",
+            )
+            .bind(id)
+            .fetch_optional(&self.db)
+            .await
+            .map_err(unavailable)?;
+            Ok(hit.is_some())
+        })
+    }
+}

@@ -1,0 +1,3 @@
+//! Repositories: SQL as plain async functions, one module per aggregate.
+
+pub mod apps;
