@@ -10,6 +10,26 @@
 //! `METHOD_NOT_ALLOWED` — we use the envelope here where the original's ServeMux answered
 //! plain text [P].
 //!
+//! # Usage
+//!
+//! ```no_run
+//! # async fn demo(routes: poem::Route, spec_json: String) -> Result<(), auth_cache::CacheError> {
+//! use auth_edge::{Edge, EdgeConfig, Metrics};
+//!
+//! let cache = auth_cache::Cache::connect(auth_cache::CacheConfig::default()).await?;
+//! let metrics = Metrics::new();
+//! // `spec_json` is `OpenApiService::spec()`: it lets the edge name missing body fields.
+//! let app = Edge::new(EdgeConfig::default(), cache, metrics.clone())
+//!     .with_openapi_spec(&spec_json)
+//!     .wrap(routes);
+//! # let _ = app;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Handlers read [`ClientIp`] and [`RequestId`] as extractors. The production `*` CORS
+//! check lives in [`EdgeConfig::validate`], which the settings crate runs at start-up.
+//!
 //! # Layout
 //! - `error/`: [`ErrorCode`] (§4.2), [`ApiError`] (the envelope), [`bad_request_handler`].
 //! - `layers/`: one module per middleware, see `layers/mod.rs` for the order.

@@ -46,6 +46,21 @@ fn echo(calls: Data<&Calls>, body: String) -> Response {
         .into_response()
 }
 
+/// Holds the first call of `/slow` until released.
+#[derive(Clone, Default)]
+pub struct Gate(pub Arc<tokio::sync::Notify>);
+
+#[handler]
+async fn slow(calls: Data<&Calls>, gate: Data<&Gate>) -> Response {
+    let n = calls.0.0.fetch_add(1, Ordering::SeqCst) + 1;
+    if n == 1 {
+        gate.0.0.notified().await;
+    }
+    Json(json!({"n": n}))
+        .with_status(StatusCode::CREATED)
+        .into_response()
+}
+
 #[handler]
 fn fail(calls: Data<&Calls>) -> poem::Result<()> {
     calls.0.0.fetch_add(1, Ordering::SeqCst);
@@ -160,11 +175,13 @@ pub fn config() -> EdgeConfig {
 pub struct App {
     pub cli: TestClient<Peer<poem::endpoint::BoxEndpoint<'static>>>,
     pub calls: Calls,
+    pub gate: Gate,
     pub metrics: Metrics,
 }
 
 pub fn app_with(cfg: EdgeConfig, cache: Cache) -> App {
     let calls = Calls::default();
+    let gate = Gate::default();
     let metrics = Metrics::new();
     let api = OpenApiService::new(ThingsApi, "things", "1");
     let spec = api.spec();
@@ -172,17 +189,20 @@ pub fn app_with(cfg: EdgeConfig, cache: Cache) -> App {
         .at("/health", get(health))
         .at("/echo", post(echo))
         .at("/fail", post(fail))
+        .at("/slow", post(slow))
         .at("/panic", get(boom))
         .at("/whoami", get(whoami))
         .at("/metrics", get(metrics.endpoint()))
         .nest("/api", api)
-        .data(calls.clone());
+        .data(calls.clone())
+        .data(gate.clone());
     let ep = Edge::new(cfg, cache, metrics.clone())
         .with_openapi_spec(&spec)
         .wrap(routes);
     App {
         cli: TestClient::new(Peer(ep)),
         calls,
+        gate,
         metrics,
     }
 }

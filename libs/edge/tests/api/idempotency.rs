@@ -120,6 +120,35 @@ async fn replays_do_not_count_against_the_rate_limit() {
     a.cli.get("/health").send().await.assert_status_is_ok();
 }
 
+// [P] While the first request with a key runs, a second one gets 409 instead of running twice.
+#[tokio::test]
+async fn concurrent_duplicate_is_refused_while_the_first_runs() {
+    let a = app(config()).await;
+    let send = || {
+        a.cli
+            .post("/slow")
+            .header("idempotency-key", "key-6")
+            .body("x")
+            .send()
+    };
+    let (one, two) = (send(), send());
+    tokio::pin!(one, two);
+    // Whichever did not get the key finishes first, with 409; then release the other.
+    let (loser, winner_is_one) = tokio::select! {
+        r = &mut one => (r, false),
+        r = &mut two => (r, true),
+    };
+    a.gate.0.notify_one();
+    let winner = if winner_is_one { one.await } else { two.await };
+    envelope(loser, 409, "CONFLICT").await;
+    winner.assert_status(poem::http::StatusCode::CREATED);
+    assert_eq!(a.calls.get(), 1);
+    // The finished reply is now replayed.
+    let again = send().await;
+    assert_eq!(header(&again, REPLAYED_HEADER).as_deref(), Some("true"));
+    assert_eq!(a.calls.get(), 1);
+}
+
 // Without Redis idempotency is simply off.
 #[tokio::test]
 async fn without_redis_every_post_runs() {
