@@ -315,3 +315,25 @@ async fn a_parent_from_another_family_is_refused() {
         "the caller's rollback undid the rotation"
     );
 }
+
+#[tokio::test]
+async fn a_row_without_session_gets_one_on_rotation() {
+    // rows adopted from the original server may have no session row
+    let ctx = Ctx::new().await;
+    let (_, pair) = login(&ctx, "legacy@example.com").await;
+    let mut c = ctx.conn().await;
+    sqlx::query("delete from sessions where id = $1")
+        .bind(pair.session_id)
+        .execute(&mut *c)
+        .await
+        .expect("delete session");
+    let row = new_row(now(&ctx) + ChronoDuration::days(7));
+    let won = rotate(&mut c, pair.refresh_token_id, &row, now(&ctx))
+        .await
+        .expect("query")
+        .expect("rotated");
+    assert_ne!(won.session_id, pair.session_id);
+    let (live, all, sessions) = family_state(&mut c, pair.family_id).await;
+    assert_eq!((live, all), (1, 2));
+    assert_eq!(sessions, vec![(won.session_id, row.id)]);
+}
