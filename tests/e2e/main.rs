@@ -1,1 +1,6 @@
+//! End-to-end tests: the real service binaries behind the real nginx ingress, on the real
+//! Postgres, Redis and NATS started by `scripts/test`.
 
+mod config;
+mod ingress;
+mod support;

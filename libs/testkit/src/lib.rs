@@ -7,9 +7,15 @@
 //! # Layout
 //! - [`db`]: [`TestDb`], a database cloned from a migrated template.
 //! - [`names`]: [`unique_prefix`] for keys, subjects and buckets.
+//! - [`process`]: [`TestEnv`] (database + prefixes) and [`ServiceProcess`], a real binary.
+//! - [`ingress`]: [`Ingress`], the real nginx in front of the test's processes.
 
 pub mod db;
+pub mod ingress;
 pub mod names;
+pub mod process;
 
 pub use db::TestDb;
+pub use ingress::Ingress;
 pub use names::unique_prefix;
+pub use process::{ServiceProcess, TestEnv, binary_path};
