@@ -3,4 +3,5 @@
 
 mod config;
 mod ingress;
+mod revocation;
 mod support;

@@ -87,7 +87,20 @@ impl Ingress {
 }
 
 impl Drop for Ingress {
+    /// Stops nginx gracefully (SIGQUIT to the master, which ends its workers; SIGKILL would
+    /// orphan them), then removes its directory.
     fn drop(&mut self) {
+        if let Some(pid) = self.child.id() {
+            let _ = std::process::Command::new("kill")
+                .args(["-QUIT", &pid.to_string()])
+                .status();
+            for _ in 0..100 {
+                if matches!(self.child.try_wait(), Ok(Some(_))) {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
         let _ = self.child.start_kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
