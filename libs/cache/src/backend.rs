@@ -12,7 +12,7 @@ use std::{
 };
 
 use redis::{
-    Client, FromRedisValue, RedisError,
+    Client, ErrorKind, FromRedisValue, RedisError,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
@@ -38,6 +38,37 @@ pub(crate) struct RedisBackend {
 /// Whether a failure says "Redis is not reachable" (as opposed to a bad command).
 fn is_availability_error(e: &RedisError) -> bool {
     e.is_io_error() || e.is_connection_refusal() || e.is_timeout() || e.is_connection_dropped()
+}
+
+/// A short, data-free name for a failure Redis answered with: the error-reply code (`OOM`,
+/// `READONLY`, `WRONGTYPE`, ...) or the client-side category. Never the reply's free text.
+fn refusal_code(e: &RedisError) -> String {
+    match e.kind() {
+        ErrorKind::Server(_) | ErrorKind::Extension => e.code().unwrap_or("ERR").to_owned(),
+        _ => e.category().to_owned(),
+    }
+}
+
+/// What one Redis request came to.
+#[derive(Debug)]
+pub(crate) enum Reply<T> {
+    /// Redis answered with a value.
+    Value(T),
+    /// Redis is in back-off, timed out or unreachable: nothing is known about the command.
+    Unavailable,
+    /// Redis is reachable and answered with an error (an error reply such as `OOM` or
+    /// `READONLY`, or a reply of an unexpected type). Holds a short code, no reply text.
+    Refused(String),
+}
+
+impl<T> Reply<T> {
+    /// The value, or `None` for "use the fallback" (both failure kinds).
+    pub(crate) fn ok(self) -> Option<T> {
+        match self {
+            Reply::Value(v) => Some(v),
+            Reply::Unavailable | Reply::Refused(_) => None,
+        }
+    }
 }
 
 impl RedisBackend {
@@ -128,42 +159,43 @@ impl RedisBackend {
         self.mark_down(what);
     }
 
-    /// Run one request against Redis within the op timeout. `None` means "use the fallback":
-    /// Redis is in back-off, timed out, unreachable, or answered with an error.
-    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Option<T>
+    /// Run one request against Redis within the op timeout, telling an unreachable Redis
+    /// (back-off, timeout, I/O failure) apart from one that answered with an error.
+    pub(crate) async fn run<T, F, Fut>(&self, f: F) -> Reply<T>
     where
         F: FnOnce(ConnectionManager) -> Fut,
         Fut: Future<Output = Result<T, RedisError>>,
     {
         if !self.is_up() {
-            return None;
+            return Reply::Unavailable;
         }
         match tokio::time::timeout(self.op_timeout, f(self.connection())).await {
             Ok(Ok(v)) => {
                 self.mark_up();
-                Some(v)
+                Reply::Value(v)
             }
             Ok(Err(e)) if e.is_timeout() => {
                 self.timed_out(&e.to_string());
-                None
+                Reply::Unavailable
             }
             Ok(Err(e)) if is_availability_error(&e) => {
                 self.mark_down(&e.to_string());
-                None
+                Reply::Unavailable
             }
             Ok(Err(e)) => {
-                tracing::warn!(error = %e, "redis command failed; using fallback");
-                None
+                let code = refusal_code(&e);
+                tracing::warn!(code = %code, "redis answered a command with an error");
+                Reply::Refused(code)
             }
             Err(_) => {
                 self.timed_out("operation timed out");
-                None
+                Reply::Unavailable
             }
         }
     }
 
     /// Run one command, see [`Self::run`].
-    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: redis::Cmd) -> Option<T> {
+    pub(crate) async fn query<T: FromRedisValue>(&self, cmd: redis::Cmd) -> Reply<T> {
         self.run(|mut c| async move { cmd.query_async::<T>(&mut c).await })
             .await
     }

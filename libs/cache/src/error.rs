@@ -10,4 +10,11 @@ pub enum CacheError {
     /// Redis is not configured or not answering and the caller asked for [`crate::Fallback::Fail`].
     #[error("redis is unavailable")]
     Unavailable,
+    /// The store is reachable but refused the command, so nothing was written and no fallback
+    /// was used: Redis answered with an error reply (`OOM`, `READONLY`, `WRONGTYPE`, ...; the
+    /// code is kept, never the reply text), or [`crate::Cache::set_max`] found a value that is
+    /// not an integer. Only operations whose result decides something for the caller (e.g.
+    /// [`crate::Cache::set_nx_ex`]) report it; the others use their fallback.
+    #[error("the cache refused the command ({0})")]
+    Rejected(String),
 }

@@ -13,6 +13,7 @@
 //! - `config.rs`: [`CacheConfig`], [`Fallback`], [`RedisHealth`], [`WindowCount`].
 //! - `backend.rs`: the Redis connection, op timeout and back-off.
 //! - `memory.rs`: the sharded, bounded in-process store.
+//! - `scripts.rs`: the Lua script behind [`Cache::set_max`].
 //! - `clock.rs`: [`Clock`], [`SystemClock`], [`ManualClock`] (injected in tests).
 //! - `error.rs`: [`CacheError`].
 
@@ -21,6 +22,7 @@ mod clock;
 mod config;
 mod error;
 mod memory;
+mod scripts;
 
 use std::{sync::Arc, time::Duration};
 
@@ -28,7 +30,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{CacheConfig, Fallback, RedisHealth, WindowCount};
 pub use error::CacheError;
 
-use backend::RedisBackend;
+use backend::{RedisBackend, Reply};
 use memory::MemoryStore;
 
 /// Shared handle to Redis (when configured) and the in-process store.
@@ -143,7 +145,7 @@ impl Cache {
         if let Some(r) = &self.inner.redis {
             let mut cmd = redis::cmd("GET");
             cmd.arg(&k);
-            if let Some(v) = r.query::<Option<Vec<u8>>>(cmd).await {
+            if let Some(v) = r.query::<Option<Vec<u8>>>(cmd).await.ok() {
                 return Ok(v);
             }
         }
@@ -162,14 +164,21 @@ impl Cache {
         if let Some(r) = &self.inner.redis {
             let mut cmd = redis::cmd("SET");
             cmd.arg(&k).arg(value).arg("PX").arg(millis(ttl));
-            if r.query::<()>(cmd).await.is_some() {
+            if r.query::<()>(cmd).await.ok().is_some() {
                 return Ok(());
             }
         }
         Self::fallback(fb, || self.inner.memory.set_ex(&k, value, ttl), ())
     }
 
-    /// SET NX with a TTL; true when this call stored the value. Skip: false (nothing stored).
+    /// SET NX with a TTL; true when this call stored the value, false when the key is held.
+    /// Skip: false (nothing stored; use [`Fallback::Fail`] to tell that apart from "held").
+    ///
+    /// # Errors
+    /// [`CacheError::Rejected`] when Redis answered with an error reply (`OOM`, `READONLY`,
+    /// ...): nothing was stored and, whatever `fb` says, the memory store is not used, since
+    /// Redis (reachable) stays the authority on who holds the key.
+    /// [`CacheError::Unavailable`] with [`Fallback::Fail`] when Redis is not answering.
     pub async fn set_nx_ex(
         &self,
         key: &str,
@@ -181,11 +190,42 @@ impl Cache {
         if let Some(r) = &self.inner.redis {
             let mut cmd = redis::cmd("SET");
             cmd.arg(&k).arg(value).arg("NX").arg("PX").arg(millis(ttl));
-            if let Some(v) = r.query::<Option<String>>(cmd).await {
-                return Ok(v.is_some());
+            match r.query::<Option<String>>(cmd).await {
+                Reply::Value(v) => return Ok(v.is_some()),
+                Reply::Refused(code) => return Err(CacheError::Rejected(code)),
+                Reply::Unavailable => {}
             }
         }
         Self::fallback(fb, || self.inner.memory.set_nx_ex(&k, value, ttl), false)
+    }
+
+    /// Forward-only write of an integer, without TTL: stores `value` when `key` is absent or
+    /// holds a smaller integer; true when this call stored it. Redis: one `EVAL` of a small
+    /// script (exact decimal comparison, so any `i64` compares right), which also removes a
+    /// TTL the key had. Memory: the same rule. Skip: false (nothing stored).
+    ///
+    /// # Errors
+    /// [`CacheError::Rejected`] when the key holds something that is not an integer, or Redis
+    /// answered with an error reply (the memory store is then not used);
+    /// [`CacheError::Unavailable`] with [`Fallback::Fail`] when Redis is not answering.
+    pub async fn set_max(&self, key: &str, value: i64, fb: Fallback) -> Result<bool, CacheError> {
+        let k = self.prefixed(key);
+        if let Some(r) = &self.inner.redis {
+            match r.query::<i64>(scripts::set_max_cmd(&k, value)).await {
+                Reply::Value(stored) => return Ok(stored == 1),
+                Reply::Refused(code) => return Err(CacheError::Rejected(code)),
+                Reply::Unavailable => {}
+            }
+        }
+        match fb {
+            Fallback::Memory => self
+                .inner
+                .memory
+                .set_max(&k, value)
+                .map_err(|memory::NotInteger| CacheError::Rejected("not an integer".to_owned())),
+            Fallback::Skip => Ok(false),
+            Fallback::Fail => Err(CacheError::Unavailable),
+        }
     }
 
     /// GETDEL: read and remove in one step (one-shot values such as SSO state). Skip: a miss.
@@ -194,7 +234,7 @@ impl Cache {
         if let Some(r) = &self.inner.redis {
             let mut cmd = redis::cmd("GETDEL");
             cmd.arg(&k);
-            if let Some(v) = r.query::<Option<Vec<u8>>>(cmd).await {
+            if let Some(v) = r.query::<Option<Vec<u8>>>(cmd).await.ok() {
                 return Ok(v);
             }
         }
@@ -207,7 +247,7 @@ impl Cache {
         if let Some(r) = &self.inner.redis {
             let mut cmd = redis::cmd("DEL");
             cmd.arg(&k);
-            if let Some(n) = r.query::<u64>(cmd).await {
+            if let Some(n) = r.query::<u64>(cmd).await.ok() {
                 return Ok(n > 0);
             }
         }
@@ -237,7 +277,8 @@ impl Cache {
                 .ignore();
             let counted = r
                 .run(|mut c| async move { pipe.query_async::<(u64,)>(&mut c).await })
-                .await;
+                .await
+                .ok();
             if let Some((count,)) = counted {
                 return Ok(Some(WindowCount {
                     count,

@@ -18,6 +18,12 @@ use crate::clock::Clock;
 const SHARDS: usize = 16;
 /// Rough bookkeeping cost of one entry besides its key and value bytes.
 const ENTRY_OVERHEAD: usize = 64;
+/// How far ahead "no TTL" lies (about a century; entries never live that long in a process).
+const NO_EXPIRY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// [`MemoryStore::set_max`] found a value that is not an integer.
+#[derive(Debug)]
+pub(crate) struct NotInteger;
 
 enum Value {
     Bytes(Vec<u8>),
@@ -29,6 +35,13 @@ impl Value {
         match self {
             Value::Bytes(b) => b.len(),
             Value::Counter(_) => 8,
+        }
+    }
+
+    fn as_integer(&self) -> Option<i64> {
+        match self {
+            Value::Bytes(b) => std::str::from_utf8(b).ok()?.parse().ok(),
+            Value::Counter(n) => i64::try_from(*n).ok(),
         }
     }
 
@@ -171,6 +184,25 @@ impl MemoryStore {
         self.insert(&mut shard, key, Value::Bytes(value.to_vec()), now + ttl)
     }
 
+    /// Store `value` without expiry when `key` is absent or holds a smaller integer; true
+    /// when stored.
+    pub(crate) fn set_max(&self, key: &str, value: i64) -> Result<bool, NotInteger> {
+        let now = self.clock.now();
+        let mut shard = self.shard(key);
+        if let Some(entry) = shard.live(key, now) {
+            let current = entry.value.as_integer().ok_or(NotInteger)?;
+            if current >= value {
+                return Ok(false);
+            }
+        }
+        let never = now
+            .checked_add(NO_EXPIRY)
+            .or_else(|| now.checked_add(NO_EXPIRY / 100))
+            .unwrap_or(now + Duration::from_secs(24 * 3600));
+        let bytes = value.to_string().into_bytes();
+        Ok(self.insert(&mut shard, key, Value::Bytes(bytes), never))
+    }
+
     pub(crate) fn get_del(&self, key: &str) -> Option<Vec<u8>> {
         let now = self.clock.now();
         let mut shard = self.shard(key);
@@ -259,6 +291,26 @@ mod tests {
         assert!(s.set_nx_ex("k", b"w", ttl));
         assert!(s.del("k"));
         assert!(!s.del("k"));
+    }
+
+    #[test]
+    fn set_max_only_moves_forward_and_never_expires() {
+        let (s, clock) = store(1000, 1 << 20);
+        assert!(s.set_max("tv", 5).unwrap());
+        assert!(!s.set_max("tv", 3).unwrap());
+        assert!(!s.set_max("tv", 5).unwrap());
+        assert!(s.set_max("tv", 7).unwrap());
+        clock.advance(Duration::from_secs(50 * 365 * 24 * 3600));
+        assert_eq!(s.get("tv").as_deref(), Some(&b"7"[..]));
+        assert!(s.set_max("neg", i64::MIN).unwrap());
+        assert!(s.set_max("neg", -1).unwrap());
+        // A value with a TTL is replaced by one without.
+        s.set_ex("ttl", b"1", Duration::from_secs(1));
+        assert!(s.set_max("ttl", 2).unwrap());
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(s.get("ttl").as_deref(), Some(&b"2"[..]));
+        s.set_ex("text", b"abc", Duration::from_secs(60));
+        assert!(s.set_max("text", 1).is_err());
     }
 
     #[test]

@@ -315,3 +315,124 @@ async fn silent_redis_times_out_into_the_fallback() {
     assert_eq!(got.as_deref(), Some(&b"mem"[..]));
     assert!(!c.redis_up(), "the timeout started a new back-off");
 }
+
+async fn raw_set(key: &str, value: &str) {
+    let client = redis::Client::open(redis_url()).expect("client");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("conn");
+    redis::cmd("SET")
+        .arg(key)
+        .arg(value)
+        .arg("EX")
+        .arg(60)
+        .query_async::<()>(&mut conn)
+        .await
+        .expect("SET");
+}
+
+// The token-version mirror's write: forward-only, no TTL, one EVAL.
+#[tokio::test]
+async fn real_redis_set_max_only_moves_forward_without_ttl() {
+    let c = real().await;
+    assert!(c.set_max("user_tv:u", 5, Fallback::Fail).await.unwrap());
+    assert!(!c.set_max("user_tv:u", 3, Fallback::Fail).await.unwrap());
+    assert_eq!(
+        raw_get(&c.prefixed("user_tv:u")).await.as_deref(),
+        Some(&b"5"[..])
+    );
+    assert!(!c.set_max("user_tv:u", 5, Fallback::Fail).await.unwrap());
+    assert!(c.set_max("user_tv:u", 7, Fallback::Fail).await.unwrap());
+    assert_eq!(
+        raw_get(&c.prefixed("user_tv:u")).await.as_deref(),
+        Some(&b"7"[..])
+    );
+    assert_eq!(raw_pttl(&c.prefixed("user_tv:u")).await, -1, "no TTL");
+
+    // A key that had a TTL (the old mirror wrote one) loses it once moved forward.
+    raw_set(&c.prefixed("user_tv:old"), "2").await;
+    assert!(c.set_max("user_tv:old", 3, Fallback::Fail).await.unwrap());
+    assert_eq!(raw_pttl(&c.prefixed("user_tv:old")).await, -1);
+}
+
+#[tokio::test]
+async fn real_redis_set_max_compares_every_i64_exactly() {
+    let c = real().await;
+    // As doubles these two are equal; the script compares digits.
+    assert!(
+        c.set_max("big", i64::MAX - 1, Fallback::Fail)
+            .await
+            .unwrap()
+    );
+    assert!(c.set_max("big", i64::MAX, Fallback::Fail).await.unwrap());
+    assert!(
+        !c.set_max("big", i64::MAX - 1, Fallback::Fail)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        raw_get(&c.prefixed("big")).await.as_deref(),
+        Some(i64::MAX.to_string().as_bytes())
+    );
+
+    assert!(c.set_max("neg", -10, Fallback::Fail).await.unwrap());
+    assert!(!c.set_max("neg", -11, Fallback::Fail).await.unwrap());
+    assert!(c.set_max("neg", -9, Fallback::Fail).await.unwrap());
+    assert!(c.set_max("neg", 0, Fallback::Fail).await.unwrap());
+    assert!(!c.set_max("neg", i64::MIN, Fallback::Fail).await.unwrap());
+    assert_eq!(
+        raw_get(&c.prefixed("neg")).await.as_deref(),
+        Some(&b"0"[..])
+    );
+}
+
+#[tokio::test]
+async fn real_redis_set_max_refuses_a_non_integer_and_writes_nothing() {
+    let c = real().await;
+    raw_set(&c.prefixed("user_tv:text"), "abc").await;
+    assert!(matches!(
+        c.set_max("user_tv:text", 1, Fallback::Memory).await,
+        Err(CacheError::Rejected(_))
+    ));
+    assert_eq!(
+        raw_get(&c.prefixed("user_tv:text")).await.as_deref(),
+        Some(&b"abc"[..])
+    );
+    assert!(c.redis_up(), "a refusal is not an outage");
+}
+
+// An error reply (here Redis refusing an out-of-range PX) must not read as "key already held".
+#[tokio::test]
+async fn real_redis_error_reply_to_set_nx_is_an_error_not_held() {
+    let c = real().await;
+    let got = c
+        .set_nx_ex("lock", b"1", Duration::MAX, Fallback::Memory)
+        .await;
+    assert!(matches!(got, Err(CacheError::Rejected(_))), "{got:?}");
+    assert!(c.redis_up(), "a refusal is not an outage");
+    assert_eq!(raw_get(&c.prefixed("lock")).await, None);
+    // The memory store was not used either: Redis stays the authority.
+    assert_eq!(c.get("lock", Fallback::Memory).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn unreachable_redis_set_max_follows_the_fallback() {
+    let c = dead().await;
+    assert!(matches!(
+        c.set_max("tv", 1, Fallback::Fail).await,
+        Err(CacheError::Unavailable)
+    ));
+    assert!(!c.set_max("tv", 1, Fallback::Skip).await.unwrap());
+    assert!(c.set_max("tv", 4, Fallback::Memory).await.unwrap());
+    assert!(!c.set_max("tv", 2, Fallback::Memory).await.unwrap());
+    assert_eq!(
+        c.get("tv", Fallback::Memory).await.unwrap().as_deref(),
+        Some(&b"4"[..])
+    );
+    assert!(matches!(
+        c.set_nx_ex("lock", b"1", Duration::from_secs(5), Fallback::Fail)
+            .await,
+        Err(CacheError::Unavailable)
+    ));
+}
