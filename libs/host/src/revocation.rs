@@ -10,7 +10,7 @@ use std::time::Duration;
 use auth_bus::Bus;
 use jwt_verify::revocation::BoxFuture;
 use jwt_verify::revocation::nats::{NatsRevocation, NatsRevocationConfig};
-use jwt_verify::{Fallback, RevocationSource, RevocationUnavailable};
+use jwt_verify::{Fallback, RevocationSource, RevocationUnavailable, TokenRef};
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -97,6 +97,20 @@ impl RevocationSource for LazyNatsRevocation {
     ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
         match self.watcher() {
             Ok(w) => w.is_jti_revoked(jti),
+            Err(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
+
+    fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Result<bool, RevocationUnavailable>> {
+        self.inner.get().and_then(|w| w.is_revoked_now(token))
+    }
+
+    fn is_revoked<'a>(
+        &'a self,
+        token: TokenRef<'a>,
+    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+        match self.watcher() {
+            Ok(w) => w.is_revoked(token),
             Err(e) => Box::pin(std::future::ready(Err(e))),
         }
     }

@@ -39,8 +39,12 @@ pub async fn create_admin(settings: &Settings) -> anyhow::Result<String> {
         }
         Bootstrap::Created(_) => format!("admin      {email} (password from ADMIN_PASSWORD)"),
         Bootstrap::Existing(_) => {
-            format!("admin      {email} (existing account, password unchanged)")
+            format!("admin      {email} (existing system_admin, password unchanged)")
         }
+        Bootstrap::NotAnAdmin(_) => anyhow::bail!(
+            "ADMIN_EMAIL {email} belongs to an existing account that is not a system_admin; \
+             choose another ADMIN_EMAIL"
+        ),
     })
 }
 

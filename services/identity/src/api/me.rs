@@ -64,7 +64,7 @@ impl MeApi {
     /// The caller, from the verified access token (no database read).
     #[oai(path = "/auth/me", method = "get", operation_id = "getMe")]
     async fn me(&self, auth: BearerAuth) -> MeResponse {
-        let user = me_user(auth.0);
+        let user = me_user(&auth.0);
         MeResponse::Ok(Json(MeResponseBody {
             flat: user.clone(),
             user,
@@ -72,20 +72,20 @@ impl MeApi {
     }
 }
 
-fn me_user(claims: AccessClaims) -> MeUser {
+fn me_user(claims: &AccessClaims) -> MeUser {
     MeUser {
-        user_id: claims.uid,
-        email: claims.email,
-        first_name: claims.first_name,
-        last_name: claims.last_name,
-        roles: claims.roles,
-        permissions: claims.permissions,
-        organization_id: non_empty(claims.org_id),
-        organization_name: non_empty(claims.org_name),
-        organization_slug: non_empty(claims.org_slug),
+        user_id: claims.uid.clone(),
+        email: claims.email.clone(),
+        first_name: claims.first_name.clone(),
+        last_name: claims.last_name.clone(),
+        roles: claims.roles.clone(),
+        permissions: claims.permissions.clone(),
+        organization_id: non_empty(&claims.org_id),
+        organization_name: non_empty(&claims.org_name),
+        organization_slug: non_empty(&claims.org_slug),
     }
 }
 
-fn non_empty(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
+fn non_empty(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_owned())
 }

@@ -74,11 +74,11 @@ impl ValidateApi {
             Ok(claims) => ValidateResponseBody {
                 valid: true,
                 expires_at: rfc3339(claims.exp),
-                user_id: Some(claims.uid),
-                email: Some(claims.email),
-                organization_id: (!claims.org_id.is_empty()).then_some(claims.org_id),
-                roles: Some(claims.roles),
-                permissions: Some(claims.permissions),
+                user_id: Some(claims.uid.clone()),
+                email: Some(claims.email.clone()),
+                organization_id: (!claims.org_id.is_empty()).then(|| claims.org_id.clone()),
+                roles: Some(claims.roles.clone()),
+                permissions: Some(claims.permissions.clone()),
             },
             Err(_) => ValidateResponseBody::default(),
         };
