@@ -14,6 +14,8 @@ pub const DEFAULT_AUDIENCE: &str = "ven-platform";
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(30);
 /// Largest leeway accepted (JWT-04: at most 60 s).
 pub const MAX_LEEWAY: Duration = Duration::from_secs(60);
+/// Default number of verified access tokens remembered by a verifier.
+pub const DEFAULT_CACHE_CAPACITY: usize = 1024;
 /// Shortest accepted HS256 secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
@@ -82,6 +84,10 @@ pub struct VerifierConfig {
     pub leeway: Duration,
     /// Time source (the system clock unless a test injects one).
     pub clock: Arc<dyn Clock>,
+    /// How many verified access tokens to remember (default 1024; 0 disables the cache).
+    /// A remembered token skips the signature check and parse when presented again; its
+    /// expiry and revocation are still checked every time.
+    pub cache_capacity: usize,
 }
 
 impl fmt::Debug for VerifierConfig {
@@ -103,6 +109,7 @@ impl fmt::Debug for VerifierConfig {
             .field("issuer", &self.issuer)
             .field("audience", &self.audience)
             .field("leeway", &self.leeway)
+            .field("cache_capacity", &self.cache_capacity)
             .finish_non_exhaustive()
     }
 }
@@ -124,6 +131,7 @@ impl VerifierConfig {
             audience: audience.into(),
             leeway: DEFAULT_LEEWAY,
             clock: Arc::new(SystemClock),
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
         }
     }
 
@@ -181,6 +189,13 @@ impl VerifierConfig {
     #[must_use]
     pub const fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway;
+        self
+    }
+
+    /// Sets the verified-token cache size (0 disables it).
+    #[must_use]
+    pub const fn with_cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
         self
     }
 

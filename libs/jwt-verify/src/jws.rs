@@ -165,14 +165,18 @@ pub(crate) fn authenticate(token: &[u8], keys: &KeyRing) -> Result<Vec<u8>, Inva
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(InvalidReason::Malformed);
     }
-    let mut dots = token
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'.')
-        .map(|(i, _)| i);
-    let (Some(d1), Some(d2), None) = (dots.next(), dots.next(), dots.next()) else {
+    // The first and last dots delimit the segments. A dot inside the payload segment (four
+    // or more segments) makes its base64 decoding fail below, so the long middle part is
+    // never scanned twice.
+    let (Some(d1), Some(d2)) = (
+        token.iter().position(|b| *b == b'.'),
+        token.iter().rposition(|b| *b == b'.'),
+    ) else {
         return Err(InvalidReason::Malformed);
     };
+    if d1 == d2 {
+        return Err(InvalidReason::Malformed);
+    }
     let header = &token[..d1];
     let payload = &token[d1 + 1..d2];
     let signature = &token[d2 + 1..];

@@ -21,10 +21,11 @@
 //! - [`error`]: [`VerifyError`] and its contract codes.
 //! - [`clock`]: injectable time.
 //! - `poem` (feature `poem`): bearer extractor and poem-openapi security scheme.
-//! - `jws`, `strict_json`, `serde_util`: HS256 compact-JWS handling, duplicate-key-refusing
-//!   JSON, serde helpers.
+//! - `jws`, `strict_json`, `cache`, `serde_util`: HS256 compact-JWS handling,
+//!   duplicate-key-refusing JSON, the verified-token cache, serde helpers.
 
 pub mod authorization;
+mod cache;
 pub mod claims;
 pub mod clock;
 pub mod config;

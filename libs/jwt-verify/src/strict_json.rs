@@ -2,7 +2,7 @@
 //!
 //! Derived `Deserialize` impls already reject a repeated *known* field, but skip unknown
 //! ones, and a map would keep the last value. Here every top-level key is recorded (as a
-//! 64-bit FNV-1a hash, on the stack) while the one and only parse runs, and a repeat fails
+//! 64-bit hash, on the stack) while the one and only parse runs, and a repeat fails
 //! the parse. A hash collision can only cause a false rejection, never an acceptance.
 
 use std::fmt;
@@ -10,8 +10,12 @@ use std::fmt;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 
 /// Parses `bytes` as a `T`, refusing duplicate top-level keys and trailing data.
+/// Input that is not UTF-8 (RFC 8725 §3.7) is refused up front, which also lets the parser
+/// skip per-string validation.
 pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> serde_json::Result<T> {
-    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let text = std::str::from_utf8(bytes)
+        .map_err(|_| <serde_json::Error as de::Error>::custom("payload is not UTF-8"))?;
+    let mut de = serde_json::Deserializer::from_str(text);
     let value = T::deserialize(Root(&mut de))?;
     de.end()?;
     Ok(value)
@@ -19,6 +23,8 @@ pub(crate) fn from_slice<'de, T: de::Deserialize<'de>>(bytes: &'de [u8]) -> serd
 
 /// Set of key hashes seen so far; the first 32 live on the stack.
 struct KeySet {
+    /// One bit per hash bucket: a clear bit proves the key is new without a scan.
+    mask: u64,
     small: [u64; 32],
     len: usize,
     spill: Vec<u64>,
@@ -27,6 +33,7 @@ struct KeySet {
 impl KeySet {
     const fn new() -> Self {
         Self {
+            mask: 0,
             small: [0; 32],
             len: 0,
             spill: Vec::new(),
@@ -35,15 +42,28 @@ impl KeySet {
 
     /// Records `key`; false when it was already present.
     fn insert(&mut self, key: &str) -> bool {
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in key.as_bytes() {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        // Word-at-a-time multiplicative hash over the whole key (length mixed in).
+        const K: u64 = 0x517c_c1b7_2722_0a95;
+        let bytes = key.as_bytes();
+        let mut h = (bytes.len() as u64).wrapping_mul(K);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
         }
-        let seen = &self.small[..self.len];
-        if seen.contains(&h) || self.spill.contains(&h) {
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        let bit = 1u64 << (h >> 58);
+        if self.mask & bit != 0 && (self.small[..self.len].contains(&h) || self.spill.contains(&h))
+        {
             return false;
         }
+        self.mask |= bit;
         if self.len < self.small.len() {
             self.small[self.len] = h;
             self.len += 1;
@@ -54,7 +74,7 @@ impl KeySet {
     }
 }
 
-struct Root<'a, 'de>(&'a mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>);
+struct Root<'a, 'de>(&'a mut serde_json::Deserializer<serde_json::de::StrRead<'de>>);
 
 impl<'de> Deserializer<'de> for Root<'_, 'de> {
     type Error = serde_json::Error;

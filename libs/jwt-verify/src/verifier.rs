@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
+use crate::cache::ClaimsCache;
 use crate::claims::{
     AccessClaims, Purpose, PurposeClaims, RefreshClaims, ServiceClaims, TokenType,
 };
@@ -16,12 +17,11 @@ use crate::revocation::{RevocationSource, TokenRef};
 
 /// Who presented a token on a route that admits users and m2m clients alike.
 #[derive(Clone, Debug, PartialEq, Eq)]
-#[allow(clippy::large_enum_variant)] // built once per request and moved, never stored in bulk
 pub enum Principal {
     /// A user's access token (already checked against revocation).
-    User(AccessClaims),
+    User(Arc<AccessClaims>),
     /// A service token.
-    Service(ServiceClaims),
+    Service(Arc<ServiceClaims>),
 }
 
 impl Principal {
@@ -53,6 +53,7 @@ struct Inner {
     leeway_secs: i64,
     clock: Arc<dyn Clock>,
     revocation: Arc<dyn RevocationSource>,
+    cache: ClaimsCache,
 }
 
 impl std::fmt::Debug for Inner {
@@ -128,6 +129,7 @@ impl Verifier {
             issuer: config.issuer,
             audience: config.audience,
             leeway_secs: i64::try_from(config.leeway.as_secs()).unwrap_or(i64::MAX),
+            cache: ClaimsCache::new(config.cache_capacity),
             clock: config.clock,
             revocation,
         };
@@ -156,19 +158,24 @@ impl Verifier {
 
     /// Checks an access token's signature, type, `iss`, `aud`, `exp`, `nbf` — but NOT
     /// revocation. Prefer [`Verifier::verify_access`].
-    pub fn decode_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
-        let claims: AccessClaims = self.decode(
+    pub fn decode_access(&self, token: &str) -> Result<Arc<AccessClaims>, VerifyError> {
+        if let Some(claims) = self.inner.cache.get(token.as_bytes()) {
+            self.check_time(claims.exp, Some(claims.nbf))?;
+            return Ok(claims);
+        }
+        let claims = Arc::new(self.decode(
             token,
             &self.inner.access,
             &self.inner.audience,
             |c: &AccessClaims| c.token_type == TokenType::Access,
-        )?;
+        )?);
+        self.inner.cache.insert(token.as_bytes(), &claims);
         Ok(claims)
     }
 
     /// Fully verifies a user access token, including revocation through the verifier's
     /// own source.
-    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
+    pub async fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, VerifyError> {
         self.verify_access_with(token, self.inner.revocation.as_ref())
             .await
     }
@@ -178,7 +185,7 @@ impl Verifier {
         &self,
         token: &str,
         revocation: &dyn RevocationSource,
-    ) -> Result<AccessClaims, VerifyError> {
+    ) -> Result<Arc<AccessClaims>, VerifyError> {
         let claims = self.decode_access(token)?;
         check_revocation(&claims, revocation).await?;
         Ok(claims)
@@ -203,9 +210,9 @@ impl Verifier {
                 Ok(Principal::User(claims))
             }
             // A service token fails the access parse (no `uid`/`email`) or its type check.
-            Err(VerifyError::Invalid(InvalidReason::Claims | InvalidReason::TokenType)) => {
-                self.verify_service(token).map(Principal::Service)
-            }
+            Err(VerifyError::Invalid(InvalidReason::Claims | InvalidReason::TokenType)) => self
+                .verify_service(token)
+                .map(|c| Principal::Service(Arc::new(c))),
             Err(e) => Err(e),
         }
     }
@@ -251,18 +258,21 @@ impl Verifier {
         if !claims.audiences().iter().any(|a| a == audience) {
             return Err(InvalidReason::Audience.into());
         }
+        self.check_time(claims.expires(), claims.not_before())?;
+        Ok(claims)
+    }
+
+    /// `exp` (plus leeway) must not have passed; `nbf` (minus leeway) must have.
+    fn check_time(&self, exp: i64, nbf: Option<i64>) -> Result<(), VerifyError> {
         let now = self.inner.clock.now_secs();
         let leeway = self.inner.leeway_secs;
-        if claims.expires().saturating_add(leeway) < now {
+        if exp.saturating_add(leeway) < now {
             return Err(VerifyError::Expired);
         }
-        if claims
-            .not_before()
-            .is_some_and(|nbf| nbf.saturating_sub(leeway) > now)
-        {
+        if nbf.is_some_and(|nbf| nbf.saturating_sub(leeway) > now) {
             return Err(InvalidReason::NotYetValid.into());
         }
-        Ok(claims)
+        Ok(())
     }
 }
 
@@ -275,7 +285,11 @@ async fn check_revocation(
         jti: &claims.jti,
         token_version: claims.tv,
     };
-    if source.is_revoked(token).await? {
+    let revoked = match source.is_revoked_now(token) {
+        Some(answer) => answer?,
+        None => source.is_revoked(token).await?,
+    };
+    if revoked {
         Err(VerifyError::Revoked)
     } else {
         Ok(())

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::{BoxFuture, RevocationSource, RevocationUnavailable, TokenRef};
+use super::{Answer, BoxFuture, RevocationSource, RevocationUnavailable, TokenRef};
 
 /// Accepts every token as unrevoked: signature-only validation. Use it only where a
 /// deployment deliberately has no revocation feed; it never reports unavailability.
@@ -12,24 +12,19 @@ use super::{BoxFuture, RevocationSource, RevocationUnavailable, TokenRef};
 pub struct NoRevocation;
 
 impl RevocationSource for NoRevocation {
-    fn token_version<'a>(
-        &'a self,
-        _user_id: &'a str,
-    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
+    fn token_version<'a>(&'a self, _user_id: &'a str) -> BoxFuture<'a, Answer<u64>> {
         Box::pin(std::future::ready(Ok(0)))
     }
 
-    fn is_jti_revoked<'a>(
-        &'a self,
-        _jti: &'a str,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_jti_revoked<'a>(&'a self, _jti: &'a str) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(std::future::ready(Ok(false)))
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        _token: TokenRef<'a>,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_revoked_now(&self, _token: TokenRef<'_>) -> Option<Answer<bool>> {
+        Some(Ok(false))
+    }
+
+    fn is_revoked<'a>(&'a self, _token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(std::future::ready(Ok(false)))
     }
 }
@@ -38,9 +33,14 @@ impl RevocationSource for NoRevocation {
 /// It can be switched "unavailable" to exercise the fail-closed path.
 #[derive(Debug, Default)]
 pub struct StaticRevocation {
-    versions: RwLock<HashMap<String, u64>>,
-    revoked: RwLock<HashSet<String>>,
+    state: RwLock<State>,
     unavailable: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    versions: HashMap<String, u64>,
+    revoked: HashSet<String>,
 }
 
 impl StaticRevocation {
@@ -52,15 +52,15 @@ impl StaticRevocation {
 
     /// Sets a user's current token version.
     pub fn set_token_version(&self, user_id: &str, version: u64) {
-        if let Ok(mut m) = self.versions.write() {
-            m.insert(user_id.to_owned(), version);
+        if let Ok(mut st) = self.state.write() {
+            st.versions.insert(user_id.to_owned(), version);
         }
     }
 
     /// Marks an access-token id as revoked.
     pub fn revoke_jti(&self, jti: &str) {
-        if let Ok(mut s) = self.revoked.write() {
-            s.insert(jti.to_owned());
+        if let Ok(mut st) = self.state.write() {
+            st.revoked.insert(jti.to_owned());
         }
     }
 
@@ -69,54 +69,41 @@ impl StaticRevocation {
         self.unavailable.store(unavailable, Ordering::SeqCst);
     }
 
-    fn version_now(&self, user_id: &str) -> Result<u64, RevocationUnavailable> {
-        self.gate()?;
-        let m = self.versions.read().map_err(|_| poisoned())?;
-        Ok(m.get(user_id).copied().unwrap_or(0))
-    }
-
-    fn jti_now(&self, jti: &str) -> Result<bool, RevocationUnavailable> {
-        self.gate()?;
-        let s = self.revoked.read().map_err(|_| poisoned())?;
-        Ok(s.contains(jti))
-    }
-
-    fn gate(&self) -> Result<(), RevocationUnavailable> {
+    fn read<T>(&self, f: impl FnOnce(&State) -> T) -> Answer<T> {
         if self.unavailable.load(Ordering::SeqCst) {
-            Err(RevocationUnavailable("static source switched off".into()))
-        } else {
-            Ok(())
+            return Err(RevocationUnavailable("static source switched off".into()));
         }
+        let st = self
+            .state
+            .read()
+            .map_err(|_| RevocationUnavailable("revocation map lock poisoned".into()))?;
+        Ok(f(&st))
     }
-}
 
-fn poisoned() -> RevocationUnavailable {
-    RevocationUnavailable("revocation map lock poisoned".into())
+    fn revoked_now(&self, t: TokenRef<'_>) -> Answer<bool> {
+        self.read(|st| {
+            st.revoked.contains(t.jti)
+                || t.token_version < st.versions.get(t.user_id).copied().unwrap_or(0)
+        })
+    }
 }
 
 impl RevocationSource for StaticRevocation {
-    fn token_version<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
-        Box::pin(std::future::ready(self.version_now(user_id)))
-    }
-
-    fn is_jti_revoked<'a>(
-        &'a self,
-        jti: &'a str,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
-        Box::pin(std::future::ready(self.jti_now(jti)))
-    }
-
-    fn is_revoked<'a>(
-        &'a self,
-        token: TokenRef<'a>,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
-        let answer = self
-            .jti_now(token.jti)
-            .and_then(|hit| Ok(hit || token.token_version < self.version_now(token.user_id)?));
+    fn token_version<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Answer<u64>> {
+        let answer = self.read(|st| st.versions.get(user_id).copied().unwrap_or(0));
         Box::pin(std::future::ready(answer))
+    }
+
+    fn is_jti_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Answer<bool>> {
+        Box::pin(std::future::ready(self.read(|st| st.revoked.contains(jti))))
+    }
+
+    fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Answer<bool>> {
+        Some(self.revoked_now(token))
+    }
+
+    fn is_revoked<'a>(&'a self, token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
+        Box::pin(std::future::ready(self.revoked_now(token)))
     }
 }
 
@@ -138,10 +125,7 @@ impl<A, B> Fallback<A, B> {
 }
 
 impl<A: RevocationSource, B: RevocationSource> RevocationSource for Fallback<A, B> {
-    fn token_version<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
+    fn token_version<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Answer<u64>> {
         Box::pin(async move {
             match self.primary.token_version(user_id).await {
                 Ok(v) => Ok(v),
@@ -150,10 +134,7 @@ impl<A: RevocationSource, B: RevocationSource> RevocationSource for Fallback<A, 
         })
     }
 
-    fn is_jti_revoked<'a>(
-        &'a self,
-        jti: &'a str,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_jti_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(async move {
             match self.primary.is_jti_revoked(jti).await {
                 Ok(v) => Ok(v),
@@ -162,10 +143,14 @@ impl<A: RevocationSource, B: RevocationSource> RevocationSource for Fallback<A, 
         })
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        token: TokenRef<'a>,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Answer<bool>> {
+        match self.primary.is_revoked_now(token)? {
+            Ok(v) => Some(Ok(v)),
+            Err(_) => self.secondary.is_revoked_now(token),
+        }
+    }
+
+    fn is_revoked<'a>(&'a self, token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(async move {
             match self.primary.is_revoked(token).await {
                 Ok(v) => Ok(v),

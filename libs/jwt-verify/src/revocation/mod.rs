@@ -20,6 +20,9 @@ pub use memory::{Fallback, NoRevocation, StaticRevocation};
 /// A boxed, sendable future (keeps [`RevocationSource`] object-safe).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
+/// A source's answer, or why it has none.
+pub type Answer<T> = Result<T, RevocationUnavailable>;
+
 /// The revocation-relevant parts of an access token.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TokenRef<'a> {
@@ -34,23 +37,20 @@ pub struct TokenRef<'a> {
 /// Answers whether access tokens were revoked.
 pub trait RevocationSource: Send + Sync + std::fmt::Debug {
     /// The user's current token version (0 when the user has none recorded).
-    fn token_version<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>>;
+    fn token_version<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Answer<u64>>;
 
     /// Whether the access token with this `jti` was revoked (logout, §9.15).
-    fn is_jti_revoked<'a>(
-        &'a self,
-        jti: &'a str,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>>;
+    fn is_jti_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Answer<bool>>;
+
+    /// Answers [`RevocationSource::is_revoked`] without waiting when the source can (local
+    /// maps); `None` means "ask the async method". The verifier tries this first.
+    fn is_revoked_now(&self, _token: TokenRef<'_>) -> Option<Answer<bool>> {
+        None
+    }
 
     /// Whether the token is revoked: its `jti` was revoked, or its `tv` is below the user's
     /// current version. Sources may override this to answer in one round trip.
-    fn is_revoked<'a>(
-        &'a self,
-        token: TokenRef<'a>,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_revoked<'a>(&'a self, token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(async move {
             if self.is_jti_revoked(token.jti).await? {
                 return Ok(true);
@@ -61,24 +61,19 @@ pub trait RevocationSource: Send + Sync + std::fmt::Debug {
 }
 
 impl<T: RevocationSource + ?Sized> RevocationSource for std::sync::Arc<T> {
-    fn token_version<'a>(
-        &'a self,
-        user_id: &'a str,
-    ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
+    fn token_version<'a>(&'a self, user_id: &'a str) -> BoxFuture<'a, Answer<u64>> {
         (**self).token_version(user_id)
     }
 
-    fn is_jti_revoked<'a>(
-        &'a self,
-        jti: &'a str,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_jti_revoked<'a>(&'a self, jti: &'a str) -> BoxFuture<'a, Answer<bool>> {
         (**self).is_jti_revoked(jti)
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        token: TokenRef<'a>,
-    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+    fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Answer<bool>> {
+        (**self).is_revoked_now(token)
+    }
+
+    fn is_revoked<'a>(&'a self, token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
         (**self).is_revoked(token)
     }
 }

@@ -249,6 +249,10 @@ impl Shared {
         Ok(m.get(user_id).copied().unwrap_or(0))
     }
 
+    fn revoked(&self, t: TokenRef<'_>) -> Result<bool, RevocationUnavailable> {
+        Ok(self.jti_revoked(t.jti)? || t.token_version < self.version_of(t.user_id)?)
+    }
+
     fn jti_revoked(&self, jti: &str) -> Result<bool, RevocationUnavailable> {
         self.gate()?;
         let m = self
@@ -464,13 +468,14 @@ impl RevocationSource for NatsRevocation {
         Box::pin(std::future::ready(self.shared.jti_revoked(jti)))
     }
 
+    fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Result<bool, RevocationUnavailable>> {
+        Some(self.shared.revoked(token))
+    }
+
     fn is_revoked<'a>(
         &'a self,
         token: TokenRef<'a>,
     ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
-        let answer = self.shared.jti_revoked(token.jti).and_then(|hit| {
-            Ok(hit || token.token_version < self.shared.version_of(token.user_id)?)
-        });
-        Box::pin(std::future::ready(answer))
+        Box::pin(std::future::ready(self.shared.revoked(token)))
     }
 }
