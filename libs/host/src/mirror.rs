@@ -1,24 +1,21 @@
-//! The Redis mirror of token versions (`auth:user_tv:<uid>`, ARCHITECTURE §3).
-
-use std::time::Duration;
+//! The Redis mirror of token versions (`auth:user_tv:<uid>`, ARCHITECTURE §3, contract §5.3).
 
 use auth_bus::token_version::{MirrorError, TokenVersionMirror};
 use auth_cache::{Cache, Fallback};
 use jwt_verify::revocation::BoxFuture;
 use uuid::Uuid;
 
-/// How long a mirrored version is kept. A version only matters while access tokens issued
-/// before the bump can still be alive (at most one access lifetime), so a day is plenty.
-const MIRROR_TTL: Duration = Duration::from_secs(24 * 3600);
-
-/// Writes each bumped version to Redis, for consumers that read it there.
+/// Writes each bumped version to Redis for consumers that read it there (jwt-verify's Redis
+/// source). Forward-only (an older bump relayed late never lowers it) and without TTL, as
+/// the original's `INCR`. While a configured Redis is down the write fails, so the relay
+/// keeps the outbox row and retries; without Redis configured there is nothing to mirror.
 #[derive(Clone)]
 pub struct RedisTokenVersionMirror {
     cache: Cache,
 }
 
 impl RedisTokenVersionMirror {
-    /// A mirror writing through `cache` (no-op without Redis: the mirror is only a copy).
+    /// A mirror writing through `cache`.
     pub fn new(cache: Cache) -> Self {
         Self { cache }
     }
@@ -27,15 +24,13 @@ impl RedisTokenVersionMirror {
 impl TokenVersionMirror for RedisTokenVersionMirror {
     fn set_version(&self, user_id: Uuid, version: i64) -> BoxFuture<'_, Result<(), MirrorError>> {
         Box::pin(async move {
-            let key = format!("user_tv:{user_id}");
+            if !self.cache.redis_configured() {
+                return Ok(());
+            }
             self.cache
-                .set_ex(
-                    &key,
-                    version.to_string().as_bytes(),
-                    MIRROR_TTL,
-                    Fallback::Skip,
-                )
+                .set_max(&format!("user_tv:{user_id}"), version, Fallback::Fail)
                 .await
+                .map(|_| ())
                 .map_err(|e| Box::new(e) as MirrorError)
         })
     }

@@ -140,8 +140,9 @@ impl RevocationSource for PgRevocation {
         user_id: &'a str,
     ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
         Box::pin(async move {
+            // A user who does not exist (hard-deleted, or never did) has no valid tokens.
             let Ok(id) = Uuid::parse_str(user_id) else {
-                return Ok(0);
+                return Ok(u64::MAX);
             };
             let version: Option<i64> =
                 sqlx::query_scalar("select token_version from users where id = $1")
@@ -149,7 +150,7 @@ impl RevocationSource for PgRevocation {
                     .fetch_optional(&self.db)
                     .await
                     .map_err(unavailable)?;
-            Ok(version.and_then(|v| u64::try_from(v).ok()).unwrap_or(0))
+            Ok(version.map_or(u64::MAX, |v| u64::try_from(v).unwrap_or(0)))
         })
     }
 
