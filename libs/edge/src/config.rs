@@ -21,6 +21,9 @@ pub struct EdgeConfig {
     pub trusted_proxies: Vec<IpNet>,
     /// How long an idempotent reply is kept (5 minutes in the original).
     pub idempotency_ttl: Duration,
+    /// Longest wait for a whole request body (`SERVER_READ_TIMEOUT`, 15 s); a body that has
+    /// not arrived by then is answered 408 `VALIDATION_ERROR`.
+    pub read_timeout: Duration,
 }
 
 impl Default for EdgeConfig {
@@ -33,6 +36,7 @@ impl Default for EdgeConfig {
             rate_limit_window: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             idempotency_ttl: Duration::from_secs(300),
+            read_timeout: Duration::from_secs(15),
         }
     }
 }

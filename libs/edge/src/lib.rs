@@ -6,6 +6,7 @@
 //! idempotency → per-IP rate limiter → error mapping → your endpoint. Every error that
 //! reaches the edge leaves as the §4.1 envelope ([`ApiError`]): parse errors are 400
 //! `INVALID_INPUT` (with `details.field` when known), a body over the limit 413
+//! `VALIDATION_ERROR`, a body not received within [`EdgeConfig::read_timeout`] 408
 //! `VALIDATION_ERROR`, an unknown path 404 `NOT_FOUND` and a wrong method 405
 //! `METHOD_NOT_ALLOWED` — we use the envelope here where the original's ServeMux answered
 //! plain text [P].

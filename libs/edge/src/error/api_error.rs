@@ -87,6 +87,11 @@ impl ApiError {
         Self::validation("Request body too large").with_status(StatusCode::PAYLOAD_TOO_LARGE)
     }
 
+    /// 408 `VALIDATION_ERROR` "request body timed out" (the catalogue has no timeout code).
+    pub fn body_timeout() -> Self {
+        Self::validation("request body timed out").with_status(StatusCode::REQUEST_TIMEOUT)
+    }
+
     /// 401 `UNAUTHORIZED`.
     pub fn unauthorized(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Unauthorized, message)

@@ -1,5 +1,7 @@
 //! Body limit: refuse a declared `Content-Length` over the limit at once, otherwise read the
-//! (possibly streamed) body up to the limit and keep it buffered for the layers inside.
+//! (possibly streamed) body up to the limit and keep it buffered for the layers inside. The
+//! whole read is bounded by `read_timeout` too, so a client trickling (or withholding) its
+//! body cannot hold a request open: it gets 408 `VALIDATION_ERROR`.
 
 use poem::{Endpoint, Request, Response, error::ReadBodyError, http::header};
 
@@ -24,7 +26,11 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
         if declared.is_some_and(|n| n > limit as u64) {
             return Ok(ApiError::payload_too_large().to_response());
         }
-        let body = match req.take_body().into_bytes_limit(limit).await {
+        let read = req.take_body().into_bytes_limit(limit);
+        let Ok(read) = tokio::time::timeout(self.shared.cfg.read_timeout, read).await else {
+            return Ok(ApiError::body_timeout().to_response());
+        };
+        let body = match read {
             Ok(b) => b,
             Err(ReadBodyError::PayloadTooLarge) => {
                 return Ok(ApiError::payload_too_large().to_response());

@@ -6,11 +6,14 @@
 //!
 //! The hash covers key, path and body like the original, plus [P] the `Authorization` header,
 //! so one caller can never be served another caller's reply. While the first request with a
-//! key is still running, a second one gets 409 `CONFLICT` [P] instead of running twice.
+//! key is still running, a second one gets 409 `CONFLICT` [P] instead of running twice. Only
+//! a key Redis says is held is a conflict: when reserving it fails (Redis unreachable, or
+//! answering with an error reply such as `OOM` or `READONLY`) the request runs without
+//! idempotency, as it would without Redis.
 
 use std::time::Duration;
 
-use auth_cache::Fallback;
+use auth_cache::{CacheError, Fallback};
 use base64::{Engine, engine::general_purpose::STANDARD as B64};
 use bytes::Bytes;
 use poem::{
@@ -77,6 +80,29 @@ fn decode(raw: &[u8]) -> Option<Response> {
     Some(resp)
 }
 
+/// What to do after trying to reserve the key's lock.
+#[derive(Debug, PartialEq, Eq)]
+enum Reservation {
+    /// This request holds the lock: run it and keep the reply.
+    Held,
+    /// Another request holds it: 409.
+    Busy,
+    /// Redis could not tell: run the request without idempotency.
+    Unknown,
+}
+
+/// Read the answer of `SET NX` (asked with [`Fallback::Fail`]).
+fn reservation(reserved: Result<bool, CacheError>) -> Reservation {
+    match reserved {
+        Ok(true) => Reservation::Held,
+        Ok(false) => Reservation::Busy,
+        Err(e) => {
+            tracing::warn!(error = %e, "idempotency key not reserved; running without idempotency");
+            Reservation::Unknown
+        }
+    }
+}
+
 pub(crate) struct IdempotencyLayer<E> {
     pub(crate) inner: E,
     pub(crate) shared: SharedRef,
@@ -131,10 +157,10 @@ impl<E: Endpoint> Endpoint for IdempotencyLayer<E> {
             return Ok(resp);
         }
         let lock = format!("{idem}:lock");
-        match cache.set_nx_ex(&lock, b"1", LOCK_TTL, Fallback::Skip).await {
-            Ok(true) => {}
-            _ if !cache.redis_up() => return self.pass(req).await,
-            _ => {
+        match reservation(cache.set_nx_ex(&lock, b"1", LOCK_TTL, Fallback::Fail).await) {
+            Reservation::Held => {}
+            Reservation::Unknown => return self.pass(req).await,
+            Reservation::Busy => {
                 return Ok(ApiError::conflict(
                     "A request with this Idempotency-Key is still being processed",
                 )
@@ -177,6 +203,22 @@ mod tests {
         assert_ne!(base, cache_key("k", "/q", b"{}", None));
         assert_ne!(base, cache_key("k", "/p", b"{ }", None));
         assert_ne!(base, cache_key("k", "/p", b"{}", Some(b"Bearer x")));
+    }
+
+    // A Redis error reply (OOM, READONLY) is not "held by another request": the request runs
+    // without idempotency instead of answering 409.
+    #[test]
+    fn only_a_held_key_is_a_conflict() {
+        assert_eq!(reservation(Ok(true)), Reservation::Held);
+        assert_eq!(reservation(Ok(false)), Reservation::Busy);
+        assert_eq!(
+            reservation(Err(CacheError::Rejected("OOM".to_owned()))),
+            Reservation::Unknown
+        );
+        assert_eq!(
+            reservation(Err(CacheError::Unavailable)),
+            Reservation::Unknown
+        );
     }
 
     #[test]

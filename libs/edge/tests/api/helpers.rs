@@ -180,6 +180,24 @@ pub struct App {
 }
 
 pub fn app_with(cfg: EdgeConfig, cache: Cache) -> App {
+    let (ep, calls, gate, metrics) = build(cfg, cache);
+    App {
+        cli: TestClient::new(Peer(ep)),
+        calls,
+        gate,
+        metrics,
+    }
+}
+
+/// The wrapped app alone, to serve over a real socket.
+pub fn app_with_endpoint(cfg: EdgeConfig, cache: Cache) -> poem::endpoint::BoxEndpoint<'static> {
+    build(cfg, cache).0
+}
+
+fn build(
+    cfg: EdgeConfig,
+    cache: Cache,
+) -> (poem::endpoint::BoxEndpoint<'static>, Calls, Gate, Metrics) {
     let calls = Calls::default();
     let gate = Gate::default();
     let metrics = Metrics::new();
@@ -199,12 +217,7 @@ pub fn app_with(cfg: EdgeConfig, cache: Cache) -> App {
     let ep = Edge::new(cfg, cache, metrics.clone())
         .with_openapi_spec(&spec)
         .wrap(routes);
-    App {
-        cli: TestClient::new(Peer(ep)),
-        calls,
-        gate,
-        metrics,
-    }
+    (ep, calls, gate, metrics)
 }
 
 pub async fn app(cfg: EdgeConfig) -> App {

@@ -6,3 +6,4 @@ mod helpers;
 mod idempotency;
 mod limits;
 mod observe;
+mod timeouts;
