@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
         revocation,
     )
     .expect("config");
-    let expected = Some(Ok(Arc::new(claims.clone())));
+    let expected = Some(Ok(claims.clone()));
     assert_eq!(now_or_never(verifier.verify_access(&token)), expected);
     assert_eq!(now_or_never(uncached.verify_access(&token)), expected);
     assert!(jsonwebtoken::decode::<AccessClaims>(&token, &key, &validation).is_ok());

@@ -6,6 +6,9 @@
 //! signature segment is compared in constant time first), so a hit is exactly as trustworthy
 //! as the original verification. The caller still re-checks `exp`/`nbf` against the clock and
 //! asks the revocation source on every hit. Eviction is first-in, first-out per shard.
+//!
+//! The first verification of a token only records its bytes; the claims are kept from the
+//! second one on, so tokens used once cost no claims copy.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -21,7 +24,17 @@ const SIG_LEN: usize = 43;
 struct Entry {
     signature: [u8; SIG_LEN],
     signed_part: Box<[u8]>,
-    claims: Arc<AccessClaims>,
+    claims: Option<Arc<AccessClaims>>,
+}
+
+/// What the cache knows about a token.
+pub(crate) enum Lookup {
+    /// Verified before; here are its claims.
+    Hit(Arc<AccessClaims>),
+    /// Verified once before; its claims are worth keeping now.
+    Seen,
+    /// Unknown.
+    Miss,
 }
 
 #[derive(Default)]
@@ -68,17 +81,28 @@ impl ClaimsCache {
         self.shards.get((key % SHARDS as u64) as usize)
     }
 
-    /// The claims of a previously verified, byte-identical token.
-    pub(crate) fn get(&self, token: &[u8]) -> Option<Arc<AccessClaims>> {
-        let (key, signature, signed) = split(token)?;
-        let shard = self.shard(key)?.lock().ok()?;
-        let entry = shard.entries.get(&key)?;
-        let same = bool::from(entry.signature.ct_eq(signature)) && *entry.signed_part == *signed;
-        same.then(|| entry.claims.clone())
+    /// What is known about a previously verified, byte-identical token.
+    pub(crate) fn get(&self, token: &[u8]) -> Lookup {
+        let Some((key, signature, signed)) = split(token) else {
+            return Lookup::Miss;
+        };
+        let Some(Ok(shard)) = self.shard(key).map(Mutex::lock) else {
+            return Lookup::Miss;
+        };
+        let Some(entry) = shard.entries.get(&key) else {
+            return Lookup::Miss;
+        };
+        if !(bool::from(entry.signature.ct_eq(signature)) && *entry.signed_part == *signed) {
+            return Lookup::Miss;
+        }
+        entry
+            .claims
+            .as_ref()
+            .map_or(Lookup::Seen, |c| Lookup::Hit(c.clone()))
     }
 
-    /// Remembers a token that passed every check.
-    pub(crate) fn insert(&self, token: &[u8], claims: &Arc<AccessClaims>) {
+    /// Remembers a token that passed every check (with its claims, or only its bytes).
+    pub(crate) fn insert(&self, token: &[u8], claims: Option<Arc<AccessClaims>>) {
         let Some((key, signature, signed)) = split(token) else {
             return;
         };

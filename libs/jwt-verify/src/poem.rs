@@ -13,8 +13,6 @@
 //!   (fail closed);
 //! - 500 `INTERNAL_ERROR` when no `Verifier` was added to the route's data.
 
-use std::sync::Arc;
-
 use poem::http::{HeaderValue, StatusCode, header};
 use poem::{FromRequest, Request, RequestBody, Response};
 use poem_openapi::registry::{MetaSecurityScheme, Registry};
@@ -95,7 +93,7 @@ fn verifier_and_token(req: &Request) -> Result<(&Verifier, &str), AuthError> {
     Ok((verifier, token))
 }
 
-async fn access_claims(req: &Request) -> Result<Arc<AccessClaims>, AuthError> {
+async fn access_claims(req: &Request) -> Result<AccessClaims, AuthError> {
     let (verifier, token) = verifier_and_token(req)?;
     Ok(verifier.verify_access(token).await?)
 }
@@ -112,7 +110,7 @@ fn service_claims(req: &Request) -> Result<ServiceClaims, AuthError> {
 
 /// Plain poem extractor: the verified (and not revoked) access-token claims.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Authenticated(pub Arc<AccessClaims>);
+pub struct Authenticated(pub AccessClaims);
 
 impl<'a> FromRequest<'a> for Authenticated {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
@@ -170,7 +168,7 @@ macro_rules! security_scheme {
 
 security_scheme!(
     /// poem-openapi security scheme (`http`/`bearer`/`JWT`): a user's verified access token.
-    BearerAuth(Arc<AccessClaims>),
+    BearerAuth(AccessClaims),
     access_claims
 );
 

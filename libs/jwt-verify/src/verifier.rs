@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::cache::ClaimsCache;
+use crate::cache::{ClaimsCache, Lookup};
 use crate::claims::{
     AccessClaims, Purpose, PurposeClaims, RefreshClaims, ServiceClaims, TokenType,
 };
@@ -17,11 +17,12 @@ use crate::revocation::{RevocationSource, TokenRef};
 
 /// Who presented a token on a route that admits users and m2m clients alike.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // built once per request and moved, never stored in bulk
 pub enum Principal {
     /// A user's access token (already checked against revocation).
-    User(Arc<AccessClaims>),
+    User(AccessClaims),
     /// A service token.
-    Service(Arc<ServiceClaims>),
+    Service(ServiceClaims),
 }
 
 impl Principal {
@@ -158,24 +159,26 @@ impl Verifier {
 
     /// Checks an access token's signature, type, `iss`, `aud`, `exp`, `nbf` — but NOT
     /// revocation. Prefer [`Verifier::verify_access`].
-    pub fn decode_access(&self, token: &str) -> Result<Arc<AccessClaims>, VerifyError> {
-        if let Some(claims) = self.inner.cache.get(token.as_bytes()) {
+    pub fn decode_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
+        let known = self.inner.cache.get(token.as_bytes());
+        if let Lookup::Hit(claims) = known {
             self.check_time(claims.exp, Some(claims.nbf))?;
-            return Ok(claims);
+            return Ok(AccessClaims::clone(&claims));
         }
-        let claims = Arc::new(self.decode(
+        let claims: AccessClaims = self.decode(
             token,
             &self.inner.access,
             &self.inner.audience,
             |c: &AccessClaims| c.token_type == TokenType::Access,
-        )?);
-        self.inner.cache.insert(token.as_bytes(), &claims);
+        )?;
+        let keep = matches!(known, Lookup::Seen).then(|| Arc::new(claims.clone()));
+        self.inner.cache.insert(token.as_bytes(), keep);
         Ok(claims)
     }
 
     /// Fully verifies a user access token, including revocation through the verifier's
     /// own source.
-    pub async fn verify_access(&self, token: &str) -> Result<Arc<AccessClaims>, VerifyError> {
+    pub async fn verify_access(&self, token: &str) -> Result<AccessClaims, VerifyError> {
         self.verify_access_with(token, self.inner.revocation.as_ref())
             .await
     }
@@ -185,7 +188,7 @@ impl Verifier {
         &self,
         token: &str,
         revocation: &dyn RevocationSource,
-    ) -> Result<Arc<AccessClaims>, VerifyError> {
+    ) -> Result<AccessClaims, VerifyError> {
         let claims = self.decode_access(token)?;
         check_revocation(&claims, revocation).await?;
         Ok(claims)
@@ -210,9 +213,9 @@ impl Verifier {
                 Ok(Principal::User(claims))
             }
             // A service token fails the access parse (no `uid`/`email`) or its type check.
-            Err(VerifyError::Invalid(InvalidReason::Claims | InvalidReason::TokenType)) => self
-                .verify_service(token)
-                .map(|c| Principal::Service(Arc::new(c))),
+            Err(VerifyError::Invalid(InvalidReason::Claims | InvalidReason::TokenType)) => {
+                self.verify_service(token).map(Principal::Service)
+            }
             Err(e) => Err(e),
         }
     }
