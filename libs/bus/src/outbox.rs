@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use sqlx::{Connection, PgConnection};
 use uuid::Uuid;
 
 use crate::audit::{AuditEvent, is_valid_action};
@@ -99,10 +99,22 @@ pub async fn enqueue_audit(conn: &mut PgConnection, event: &AuditEvent) -> Resul
     insert(conn, event.id, &event.action.topic(), text).await
 }
 
-/// Queues a `jti` revocation durably; the relay puts it into the revoked bucket.
+/// Revokes one access token durably, in the caller's transaction (or atomically on its own
+/// when `conn` is not in one): the `revoked_access_tokens` row (the durable record that
+/// readers fall back to) and the outbox row from which the relay puts `jti` into the revoked
+/// bucket are written together or not at all. Returns the outbox row's id.
+///
+/// A `jti` that is not a UUID cannot go into `revoked_access_tokens` (its key is `uuid`): such
+/// a token gets only the outbox row, hence only the bucket entry (our issuers always mint
+/// UUID jtis, so this concerns foreign or legacy tokens). Revoking the same `jti` twice keeps
+/// the first record (`on conflict do nothing`) and queues one more idempotent bucket put.
+///
+/// # Errors
+/// [`BusError::InvalidKey`] when `jti` is not a valid bucket key; database errors.
 pub async fn enqueue_revoke_jti(
     conn: &mut PgConnection,
     jti: &str,
+    user_id: Option<Uuid>,
     expires_at: DateTime<Utc>,
 ) -> Result<Uuid> {
     if !is_valid_kv_key(jti) {
@@ -112,14 +124,23 @@ pub async fn enqueue_revoke_jti(
         jti: jti.to_owned(),
         expires_at,
     };
+    let payload = serde_json::to_string(&payload)?;
     let id = Uuid::new_v4();
-    insert(
-        conn,
-        id,
-        REVOKED_JTI_TOPIC,
-        serde_json::to_string(&payload)?,
-    )
-    .await?;
+    // A savepoint inside the caller's transaction, a transaction of its own otherwise.
+    let mut tx = conn.begin().await?;
+    if let Ok(jti) = Uuid::try_parse(jti) {
+        sqlx::query(
+            "insert into revoked_access_tokens (jti, user_id, expires_at) \
+             values ($1, $2, $3) on conflict (jti) do nothing",
+        )
+        .bind(jti)
+        .bind(user_id)
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    insert(&mut tx, id, REVOKED_JTI_TOPIC, payload).await?;
+    tx.commit().await?;
     Ok(id)
 }
 

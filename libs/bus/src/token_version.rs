@@ -19,9 +19,20 @@ pub const AFTER_COMMIT_TIMEOUT: Duration = Duration::from_secs(1);
 pub type MirrorError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A second copy of token versions (the service plugs Redis `auth:user_tv:<uid>` in).
-/// Implementations should only ever move a value forward (e.g. a compare-and-set script).
+///
+/// Implementations **must be forward-only**: store `version` only when the copy is absent
+/// or older (e.g. `auth_cache::Cache::set_max`, one compare-and-set script), and treat an
+/// equal or newer stored value as success. Calls arrive out of order: the relay applies every
+/// token-version row of a batch concurrently, and applies the mirror even when the KV bucket
+/// already held that version or a newer one, while [`TokenVersionBump::publish_after_commit`]
+/// writes from the request path at the same time. A plain overwrite could move a user's
+/// version backwards and revive revoked tokens.
+///
+/// Returning `Err` from the relay's call keeps the outbox row unpublished, so it is retried
+/// (after the relay's back-off) until the mirror accepts it; from `publish_after_commit` it
+/// is only logged.
 pub trait TokenVersionMirror: Send + Sync {
-    /// Stores `version` for `user_id`.
+    /// Stores `version` for `user_id` unless the copy already holds it or a newer one.
     fn set_version(
         &self,
         user_id: Uuid,

@@ -129,8 +129,10 @@ impl OutboxRelay {
         self
     }
 
-    /// Also writes relayed token versions to `mirror`; a failing mirror keeps the row
-    /// for retry so a stale mirror gets corrected once it is back.
+    /// Also writes relayed token versions to `mirror`, which must be forward-only (rows are
+    /// applied concurrently and regardless of the bucket's answer, see
+    /// [`TokenVersionMirror`]); a failing mirror keeps the row for retry so a stale mirror
+    /// gets corrected once it is back.
     pub fn with_mirror(mut self, mirror: Arc<dyn TokenVersionMirror>) -> Self {
         self.mirror = Some(mirror);
         self

@@ -179,10 +179,10 @@ async fn revoked_jti_goes_into_its_bucket_directly_or_through_the_outbox() {
     let (live, expired) = (Uuid::new_v4().to_string(), Uuid::new_v4().to_string());
     let now = chrono::Utc::now();
     let mut tx = ctx.pool.begin().await.expect("begin");
-    enqueue_revoke_jti(&mut tx, &live, now + chrono::Duration::minutes(10))
+    enqueue_revoke_jti(&mut tx, &live, None, now + chrono::Duration::minutes(10))
         .await
         .expect("enqueue");
-    enqueue_revoke_jti(&mut tx, &expired, now - chrono::Duration::minutes(1))
+    enqueue_revoke_jti(&mut tx, &expired, None, now - chrono::Duration::minutes(1))
         .await
         .expect("enqueue");
     tx.commit().await.expect("commit");
