@@ -3,6 +3,10 @@
 //!
 //! Invariant: a family has exactly one session row, and that row's `refresh_token_id` points
 //! at the family's newest token. Rotation moves it forward instead of adding a row.
+//!
+//! `refresh_tokens.revoked` and `sessions.terminated` are nullable in the adopted schema
+//! (migration 0001); NULL means false. Every predicate reading them is written `is true` /
+//! `is not true` so such rows behave like `false` ones (a plain `= false` would skip them).
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
@@ -129,9 +133,9 @@ with consumed as (
     update refresh_tokens rt
        set revoked = true, revoked_at = $2, revoked_reason = 'token_refresh',
            last_used_at = $2, updated_at = $2
-     where rt.id = $1 and rt.revoked = false and rt.expires_at > $2
+     where rt.id = $1 and rt.revoked is not true and rt.expires_at > $2
        and not exists (select 1 from sessions s
-                        where s.refresh_token_id = rt.id and s.terminated = true)
+                        where s.refresh_token_id = rt.id and s.terminated is true)
     returning rt.id, rt.user_id, rt.family_id
 ),
 inserted as (
@@ -180,14 +184,14 @@ pub async fn revoke_family(
         "with revoked as (
              update refresh_tokens
                 set revoked = true, revoked_at = $3, revoked_reason = $2, updated_at = $3
-              where family_id = $1 and revoked = false
+              where family_id = $1 and revoked is not true
              returning id
          ),
          ended as (
              update sessions s
                 set terminated = true, terminated_at = $3, updated_at = $3
                from revoked r
-              where s.refresh_token_id = r.id and s.terminated = false
+              where s.refresh_token_id = r.id and s.terminated is not true
              returning s.id
          )
          select count(*) from revoked",

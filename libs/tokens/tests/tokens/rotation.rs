@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::fixtures::*;
 
-async fn login(ctx: &Ctx, email: &str) -> (Uuid, IssuedPair) {
+pub async fn login(ctx: &Ctx, email: &str) -> (Uuid, IssuedPair) {
     let mut c = ctx.conn().await;
     let user = create_user(&mut c, email).await;
     add_base_role(&mut c, user, "base_user").await;
@@ -24,7 +24,7 @@ async fn login(ctx: &Ctx, email: &str) -> (Uuid, IssuedPair) {
     (user, issued)
 }
 
-fn new_row(expires_at: DateTime<Utc>) -> NewRefreshRow {
+pub fn new_row(expires_at: DateTime<Utc>) -> NewRefreshRow {
     NewRefreshRow {
         id: Uuid::new_v4(),
         token_hash: new_token_hash().expect("random"),
@@ -38,15 +38,16 @@ fn new_row(expires_at: DateTime<Utc>) -> NewRefreshRow {
     }
 }
 
-fn now(ctx: &Ctx) -> DateTime<Utc> {
+pub fn now(ctx: &Ctx) -> DateTime<Utc> {
     use auth_tokens::Clock as _;
     DateTime::from_timestamp_millis(ctx.clock.now_ms()).expect("in range")
 }
 
-/// (live rows, all rows) of a family, and its sessions as (id, refresh_token_id).
-async fn family_state(c: &mut PgConnection, family: Uuid) -> (i64, i64, Vec<(Uuid, Uuid)>) {
+/// (live rows, all rows) of a family, and its live sessions as (id, refresh_token_id); a NULL
+/// `revoked` / `terminated` (adopted rows) counts as false.
+pub async fn family_state(c: &mut PgConnection, family: Uuid) -> (i64, i64, Vec<(Uuid, Uuid)>) {
     let (live, all): (i64, i64) = sqlx::query_as(
-        "select count(*) filter (where not revoked), count(*) from refresh_tokens
+        "select count(*) filter (where revoked is not true), count(*) from refresh_tokens
           where family_id = $1",
     )
     .bind(family)
@@ -56,7 +57,7 @@ async fn family_state(c: &mut PgConnection, family: Uuid) -> (i64, i64, Vec<(Uui
     let sessions = sqlx::query_as(
         "select s.id, s.refresh_token_id from sessions s
            join refresh_tokens r on r.id = s.refresh_token_id
-          where r.family_id = $1 and not s.terminated",
+          where r.family_id = $1 and s.terminated is not true",
     )
     .bind(family)
     .fetch_all(&mut *c)
