@@ -100,18 +100,26 @@ impl GlobalSkuSettings {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct WebhookSettings {
-    /// `WEBHOOK_ENDPOINTS`: comma list of http(s) URLs.
-    pub endpoints: Vec<String>,
+    /// `WEBHOOK_ENDPOINTS`: comma list of http(s) URLs. Kept as [`Secret`]s because such
+    /// URLs often embed a token (path or query) or credentials.
+    pub endpoints: Vec<Secret>,
     /// `WEBHOOK_SECRET`: HMAC key (required when endpoints are set).
     pub secret: Option<Secret>,
 }
 
 impl WebhookSettings {
     pub(crate) fn load(env: &mut Env) -> Self {
-        let endpoints = env.list("WEBHOOK_ENDPOINTS", &[]);
-        for e in endpoints.iter().filter(|e| !crate::reader::is_http_url(e)) {
-            let msg = format!("entries must be http:// or https:// URLs, got {e:?}");
-            env.problem("WEBHOOK_ENDPOINTS", msg);
+        let endpoints: Vec<Secret> = env
+            .list("WEBHOOK_ENDPOINTS", &[])
+            .into_iter()
+            .map(Secret::from)
+            .collect();
+        // The entry itself is never echoed: a webhook URL can carry a secret.
+        for (n, e) in endpoints.iter().enumerate() {
+            if !crate::reader::is_http_url(e.expose()) {
+                let msg = format!("entry {} is not an http(s) URL", n + 1);
+                env.problem("WEBHOOK_ENDPOINTS", msg);
+            }
         }
         let secret = env.secret("WEBHOOK_SECRET");
         if !endpoints.is_empty() && secret.is_none() {

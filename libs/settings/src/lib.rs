@@ -73,7 +73,7 @@
 //! | `COGNITO_AUTO_MIGRATE_ENABLED` | false | region, pool id and client id required when true |
 //! | `COGNITO_REGION` `COGNITO_USER_POOL_ID` `COGNITO_CLIENT_ID` `COGNITO_CLIENT_SECRET` | empty | |
 //! | `GLOBALSKU_LEGACY_MIGRATION_ENABLED` `GLOBALSKU_BASE_URL` `GLOBALSKU_LEGACY_VERIFY_SECRET` | off | second legacy adapter |
-//! | `WEBHOOK_ENDPOINTS` / `WEBHOOK_SECRET` | empty | http(s) URLs; secret required when endpoints are set |
+//! | `WEBHOOK_ENDPOINTS` / `WEBHOOK_SECRET` | empty | http(s) URLs (held as secrets, never echoed); secret required when endpoints are set |
 
 mod auth;
 mod duration;

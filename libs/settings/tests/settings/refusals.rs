@@ -129,3 +129,22 @@ fn every_problem_is_listed() {
         assert!(vars.contains(&var), "{var} missing from {vars:?}");
     }
 }
+
+// A webhook URL can embed a secret: a bad entry is named by its position, never echoed.
+#[test]
+fn a_bad_webhook_endpoint_is_not_echoed() {
+    let text = refused(
+        &[
+            (
+                "WEBHOOK_ENDPOINTS",
+                "https://ok.example.com/a, ftp://user:leak-sentinel@x.example.com/hook",
+            ),
+            ("WEBHOOK_SECRET", "webhook-secret-value"),
+        ],
+        "WEBHOOK_ENDPOINTS",
+        "entry 2 is not an http(s) URL",
+    );
+    assert!(!text.contains("leak-sentinel"), "{text}");
+    assert!(!text.contains("ftp://"), "{text}");
+    assert!(!text.contains("entry 1 "), "{text}");
+}

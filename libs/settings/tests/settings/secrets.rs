@@ -90,7 +90,10 @@ fn debug_output_contains_no_secret() {
         ("CSRF_SECRET", "csrf-secret-value"),
         ("SSO_GITHUB_CLIENT_SECRET", "github-client-secret-value"),
         ("COGNITO_CLIENT_SECRET", "cognito-secret-value"),
-        ("WEBHOOK_ENDPOINTS", "https://hooks.example.com/a"),
+        (
+            "WEBHOOK_ENDPOINTS",
+            "https://hooks.example.com/a?token=webhook-url-token, https://u:webhook-url-password@h.example.com/b",
+        ),
         ("WEBHOOK_SECRET", "webhook-secret-value"),
         ("NATS_URL", "nats://user:nats-password-value@127.0.0.1:4222"),
     ])
@@ -108,9 +111,19 @@ fn debug_output_contains_no_secret() {
         "github-client-secret-value",
         "cognito-secret-value",
         "webhook-secret-value",
+        "webhook-url-token",
+        "webhook-url-password",
         "nats-password-value",
     ] {
         assert!(!debug.contains(secret), "{secret} leaked via Debug");
     }
     assert!(debug.contains("***"));
+    let endpoints: Vec<&str> = s.webhook.endpoints.iter().map(|e| e.expose()).collect();
+    assert_eq!(
+        endpoints,
+        [
+            "https://hooks.example.com/a?token=webhook-url-token",
+            "https://u:webhook-url-password@h.example.com/b"
+        ]
+    );
 }
