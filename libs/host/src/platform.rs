@@ -9,6 +9,7 @@ use auth_cache::{Cache, CacheConfig};
 use auth_db::{DbConfig, PgPool};
 use auth_edge::{EdgeConfig, Metrics};
 use auth_settings::Settings;
+use auth_tokens::{SignerConfig, SystemClock, TokenSigner};
 use jwt_verify::{Verifier, VerifierConfig};
 use tokio_util::sync::CancellationToken;
 
@@ -31,6 +32,8 @@ pub struct Platform {
     pub bus: Bus,
     /// Access-token verification, with revocation through NATS, then Postgres.
     pub verifier: Verifier,
+    /// Signs access, refresh, service and purpose tokens (issuance, contract §3).
+    pub signer: TokenSigner,
     /// The revocation source behind `verifier` (for `/ready`).
     pub revocation: Arc<PlatformRevocation>,
     /// The Prometheus registry of this process.
@@ -67,6 +70,8 @@ impl Platform {
         );
         let verifier = Verifier::new(verifier_config(&settings), revocation.clone())
             .context("JWT_ACCESS_SECRET")?;
+        let signer = TokenSigner::new(signer_config(&settings), Arc::new(SystemClock))
+            .context("JWT_ACCESS_SECRET")?;
 
         let mirror: Arc<dyn TokenVersionMirror> =
             Arc::new(RedisTokenVersionMirror::new(cache.clone()));
@@ -80,6 +85,7 @@ impl Platform {
             cache,
             bus,
             verifier,
+            signer,
             revocation,
             metrics: Metrics::new(),
             shutdown,
@@ -131,6 +137,19 @@ fn cache_config(s: &Settings) -> CacheConfig {
         redis_url: s.redis.enabled().then(|| s.redis.url.expose().to_owned()),
         key_prefix: s.redis.key_prefix.clone(),
         ..CacheConfig::default()
+    }
+}
+
+fn signer_config(s: &Settings) -> SignerConfig {
+    let j = &s.jwt;
+    SignerConfig {
+        access_secret: j.access_secret.expose().as_bytes().to_vec(),
+        refresh_secret: j.refresh_secret.expose().as_bytes().to_vec(),
+        issuer: j.issuer.clone(),
+        audience: j.audience.clone(),
+        access_ttl: j.access_expiry,
+        refresh_ttl: j.refresh_expiry,
+        remember_me_ttl: j.remember_me_expiry,
     }
 }
 
