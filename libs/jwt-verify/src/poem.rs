@@ -27,6 +27,7 @@ pub const SECURITY_SCHEME_NAME: &str = "BearerAuth";
 
 /// An authentication failure, rendered as the contract's error envelope.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The token (or its absence) was refused.
     #[error(transparent)]
