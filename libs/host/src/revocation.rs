@@ -140,9 +140,10 @@ impl RevocationSource for PgRevocation {
         user_id: &'a str,
     ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
         Box::pin(async move {
-            // A user who does not exist (hard-deleted, or never did) has no valid tokens.
+            // Same answer as the watcher for a user it has no entry for: version 0. (A hard
+            // delete bumps the version before deleting, so the bucket keeps refusing.)
             let Ok(id) = Uuid::parse_str(user_id) else {
-                return Ok(u64::MAX);
+                return Ok(0);
             };
             let version: Option<i64> =
                 sqlx::query_scalar("select token_version from users where id = $1")
@@ -150,7 +151,7 @@ impl RevocationSource for PgRevocation {
                     .fetch_optional(&self.db)
                     .await
                     .map_err(unavailable)?;
-            Ok(version.map_or(u64::MAX, |v| u64::try_from(v).unwrap_or(0)))
+            Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
         })
     }
 

@@ -9,13 +9,19 @@
 //! - [`names`]: [`unique_prefix`] for keys, subjects and buckets.
 //! - [`process`]: [`TestEnv`] (database + prefixes) and [`ServiceProcess`], a real binary.
 //! - [`ingress`]: [`Ingress`], the real nginx in front of the test's processes.
+//! - [`app`]: [`TestApp`], a service running in-process on port 0.
+//! - [`tokens`]: [`TestClaims`], access tokens signed with the test secret.
 
+pub mod app;
 pub mod db;
 pub mod ingress;
 pub mod names;
 pub mod process;
+pub mod tokens;
 
+pub use app::TestApp;
 pub use db::TestDb;
 pub use ingress::Ingress;
 pub use names::unique_prefix;
 pub use process::{ServiceProcess, TestEnv, binary_path};
+pub use tokens::{TestClaims, sign_json};
