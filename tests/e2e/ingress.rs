@@ -131,3 +131,58 @@ async fn docs_pages_are_served_through_the_ingress() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_service_reports_ready_and_serves_metrics_at_its_root() {
+    let platform = Platform::start().await;
+    let http = client();
+    for service in &platform.services {
+        // NATS connects in the background: ready within a few seconds of the start.
+        let mut ready = None;
+        for _ in 0..100 {
+            let resp = http
+                .get(format!("{}/ready", service.base_url()))
+                .send()
+                .await
+                .expect("ready");
+            if resp.status() == StatusCode::OK {
+                ready = Some(resp.json::<Value>().await.expect("json"));
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let ready =
+            ready.unwrap_or_else(|| panic!("{} never ready:\n{}", service.name, service.output()));
+        assert_eq!(ready["status"], "ready", "{}", service.name);
+        assert_eq!(ready["checks"]["postgres"], "up", "{}", service.name);
+        assert_eq!(ready["checks"]["redis"], "up", "{}", service.name);
+        let metrics = http
+            .get(format!("{}/metrics", service.base_url()))
+            .send()
+            .await
+            .expect("metrics");
+        assert_eq!(metrics.status(), StatusCode::OK);
+        assert!(
+            metrics.headers()["content-type"]
+                .to_str()
+                .unwrap_or("")
+                .starts_with("text/plain"),
+            "{}",
+            service.name
+        );
+        assert!(
+            metrics
+                .text()
+                .await
+                .expect("text")
+                .contains("# TYPE http_requests_total counter")
+        );
+        let spec = http
+            .get(format!("{}/openapi.json", service.base_url()))
+            .send()
+            .await
+            .expect("spec");
+        let spec: Value = spec.json().await.expect("spec json");
+        assert_eq!(spec["servers"][0]["url"], "/api/v1", "{}", service.name);
+    }
+}

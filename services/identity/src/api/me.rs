@@ -45,6 +45,7 @@ pub struct MeResponseBody {
 }
 
 /// Replies of `GET /auth/me`.
+#[allow(clippy::large_enum_variant)] // built once per request, never stored
 #[derive(ApiResponse)]
 pub enum MeResponse {
     /// The caller.
