@@ -3,9 +3,11 @@
 //!
 //! # Layout
 //! - `api/`: one poem-openapi struct per tag, combined in [`api::Api`].
+//! - `domain/`: pure rules (scopes, client secrets, token-request parsing), unit-tested.
 //! - `repo/`: SQL, one module per aggregate.
 
 pub mod api;
+pub mod domain;
 pub mod repo;
 
 use poem_openapi::OpenApiService;

@@ -1,3 +1,4 @@
 //! Repositories: SQL as plain async functions, one module per aggregate.
 
 pub mod apps;
+pub mod m2m;

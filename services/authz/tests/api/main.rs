@@ -1,0 +1,4 @@
+//! The authz service's API in-process against the real Postgres, Redis and NATS.
+
+mod helpers;
+mod m2m;
