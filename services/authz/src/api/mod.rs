@@ -3,12 +3,17 @@
 // Reply enums hold one DTO per variant and are moved into a response once per request.
 #![allow(clippy::large_enum_variant)]
 
+mod admin_apps;
+mod app_dto;
 mod apps;
 pub mod common;
+mod grants;
 mod m2m;
 mod oauth;
 
+pub use admin_apps::AdminAppsApi;
 pub use apps::AppsApi;
+pub use grants::{GrantsApi, MeAppsApi};
 pub use m2m::M2MApi;
 pub use oauth::OAuthApi;
 
@@ -19,6 +24,10 @@ use poem_openapi::Tags;
 pub enum ApiTags {
     /// Apps and their policies.
     Apps,
+    /// App administration and user app grants.
+    AdminApps,
+    /// The caller's own apps, organisations and invitations.
+    Me,
     /// Machine-to-machine clients.
     M2m,
     /// The OAuth 2.0 token endpoint (client_credentials).
@@ -27,9 +36,23 @@ pub enum ApiTags {
 }
 
 /// Every API struct of the authz service.
-pub type Api = (AppsApi, M2MApi, OAuthApi);
+pub type Api = (
+    AppsApi,
+    AdminAppsApi,
+    GrantsApi,
+    MeAppsApi,
+    M2MApi,
+    OAuthApi,
+);
 
 /// The authz API value.
 pub fn api() -> Api {
-    (AppsApi, M2MApi, OAuthApi)
+    (
+        AppsApi,
+        AdminAppsApi,
+        GrantsApi,
+        MeAppsApi,
+        M2MApi,
+        OAuthApi,
+    )
 }

@@ -1,7 +1,6 @@
 //! m2m client registration rules (contract §2.11, SECURITY M2M-05).
 
-/// Why a registration was refused: the field and the message.
-pub type FieldError = (&'static str, &'static str);
+pub use super::FieldError;
 
 /// Checks a new client's `client_id`: 3–100 characters of `[A-Za-z0-9._-]`, and not shaped
 /// like a UUID (a user id) — with no `@` it can never be an email either (M2M-05).

@@ -2,3 +2,4 @@
 
 pub mod apps;
 pub mod m2m;
+pub mod users;

@@ -1,0 +1,13 @@
+//! Read-only lookups of `users` (owned by identity; authz only checks existence and reads
+//! display fields).
+
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+/// Whether a live (not soft-deleted) user exists.
+pub async fn exists(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from users where id = $1 and deleted_at is null)")
+        .bind(id)
+        .fetch_one(conn)
+        .await
+}
