@@ -79,18 +79,24 @@ mod tests {
     #[test]
     fn rust_log_wins_over_level() {
         let (f, rejected) = filter(Some("warn,my_crate=trace"), "debug");
-        assert_eq!(f.to_string(), "my_crate=trace,warn");
+        assert_eq!(
+            f.to_string(),
+            "sqlx::postgres::notice=warn,my_crate=trace,warn"
+        );
         assert_eq!(rejected, None);
     }
 
     #[test]
     fn falls_back_when_filters_are_invalid() {
         let (f, rejected) = filter(Some("=[bad"), "debug");
-        assert_eq!(f.to_string(), "debug");
+        assert_eq!(f.to_string(), "sqlx::postgres::notice=warn,debug");
         assert_eq!(rejected.as_deref(), Some("=[bad"));
         let (f, _) = filter(None, "=[bad");
-        assert_eq!(f.to_string(), "info");
+        assert_eq!(f.to_string(), "sqlx::postgres::notice=warn,info");
         let (f, rejected) = filter(Some("  "), "error");
-        assert_eq!((f.to_string(), rejected), ("error".to_owned(), None));
+        assert_eq!(
+            (f.to_string(), rejected),
+            ("sqlx::postgres::notice=warn,error".to_owned(), None)
+        );
     }
 }

@@ -5,7 +5,7 @@ use testkit::TestDb;
 use crate::catalog;
 
 /// The tables of contract 7.2 plus our `outbox`.
-pub const TABLES: [&str; 23] = [
+pub const TABLES: [&str; 25] = [
     "_migrations",
     "users",
     "user_auth_providers",
@@ -18,8 +18,10 @@ pub const TABLES: [&str; 23] = [
     "role_permissions",
     "user_base_roles",
     "invitations",
+    "jobs",
     "invitation_roles",
     "refresh_tokens",
+    "revoked_access_tokens",
     "sessions",
     "password_reset_tokens",
     "email_verification_tokens",
