@@ -8,7 +8,6 @@ use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
-use serde_json::json;
 use uuid::Uuid;
 
 use super::ApiTags;
@@ -164,8 +163,7 @@ impl GrantsApi {
             let event = cx
                 .event("user.app_revoked", Some(actor))?
                 .subject_user(user)
-                .resource("app", Some(app))
-                .details(json!({"subject_user_id": user}));
+                .resource("app", Some(app));
             auth_bus::enqueue_audit(&mut tx, &event)
                 .await
                 .map_err(internal)?;

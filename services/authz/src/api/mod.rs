@@ -10,12 +10,17 @@ pub mod common;
 mod grants;
 mod m2m;
 mod oauth;
+mod permissions;
+mod role_dto;
+mod roles;
 
 pub use admin_apps::AdminAppsApi;
 pub use apps::AppsApi;
 pub use grants::{GrantsApi, MeAppsApi};
 pub use m2m::M2MApi;
 pub use oauth::OAuthApi;
+pub use permissions::PermissionsApi;
+pub use roles::RolesApi;
 
 use poem_openapi::Tags;
 
@@ -28,6 +33,8 @@ pub enum ApiTags {
     AdminApps,
     /// The caller's own apps, organisations and invitations.
     Me,
+    /// Roles, user base roles and the permission registry.
+    Roles,
     /// Machine-to-machine clients.
     M2m,
     /// The OAuth 2.0 token endpoint (client_credentials).
@@ -41,6 +48,8 @@ pub type Api = (
     AdminAppsApi,
     GrantsApi,
     MeAppsApi,
+    RolesApi,
+    PermissionsApi,
     M2MApi,
     OAuthApi,
 );
@@ -52,6 +61,8 @@ pub fn api() -> Api {
         AdminAppsApi,
         GrantsApi,
         MeAppsApi,
+        RolesApi,
+        PermissionsApi,
         M2MApi,
         OAuthApi,
     )

@@ -3,6 +3,7 @@
 pub mod apps;
 pub mod m2m;
 pub mod oauth;
+pub mod permissions;
 pub mod secret;
 
 /// A refused field: its name and the message.

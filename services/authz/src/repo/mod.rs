@@ -2,4 +2,6 @@
 
 pub mod apps;
 pub mod m2m;
+pub mod permissions;
+pub mod roles;
 pub mod users;

@@ -3,3 +3,4 @@
 mod apps;
 mod helpers;
 mod m2m;
+mod roles;

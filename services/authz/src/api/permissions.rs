@@ -1,0 +1,168 @@
+//! `POST /admin/permissions/register` (contract §2.11, §6.2, §9.12): a service reconciles its
+//! permission slice. Callers: a `system_admin` user, or an m2m service token whose `scopes`
+//! contain `permissions:register`.
+
+use auth_edge::{ApiError, ErrorCode, ErrorEnvelope};
+use auth_host::Platform;
+use jwt_verify::Principal;
+use jwt_verify::poem::BearerPrincipal;
+use poem::web::Data;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::json;
+
+use super::ApiTags;
+use super::common::{AuditCtx, SYSTEM_ADMIN, internal};
+use crate::domain::permissions::{self as rules, NewPermission};
+use crate::repo::permissions as repo;
+
+/// The scope a service token needs here (§9.12).
+pub const REGISTER_SCOPE: &str = "permissions:register";
+
+/// One permission of the slice.
+#[derive(Debug, Object)]
+pub struct PermissionInput {
+    /// Lower-case `resource:action`, globally unique.
+    pub code: String,
+    /// Display name (defaults to the code).
+    pub name: Option<String>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Resource.
+    pub resource: String,
+    /// Action.
+    pub action: String,
+    /// Category.
+    pub category: Option<String>,
+}
+
+/// Body of `POST /admin/permissions/register`.
+#[derive(Debug, Object)]
+pub struct RegisterPermissions {
+    /// The owning service (not `core`).
+    pub service: String,
+    /// The complete slice: codes missing from it are deleted.
+    pub permissions: Vec<PermissionInput>,
+}
+
+/// The outcome of a reconcile.
+#[derive(Debug, Object)]
+pub struct RegisterResult {
+    /// The service.
+    pub service: String,
+    /// Permissions inserted or updated.
+    pub upserted_count: u64,
+    /// Codes deleted (and removed from every role).
+    #[oai(skip_serializing_if_is_none)]
+    pub pruned_codes: Option<Vec<String>>,
+}
+
+/// Replies of `POST /admin/permissions/register`.
+#[derive(ApiResponse)]
+pub enum RegisterResponse {
+    /// Reconciled.
+    #[oai(status = 200)]
+    Ok(Json<RegisterResult>),
+    /// Bad input, or `service` = `core`.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorEnvelope>),
+    /// Neither a system admin nor a service token with `permissions:register`.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorEnvelope>),
+    /// A code belongs to another service.
+    #[oai(status = 409)]
+    Conflict(Json<ErrorEnvelope>),
+}
+
+/// The permission registry.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PermissionsApi;
+
+#[OpenApi(tag = "ApiTags::Roles")]
+impl PermissionsApi {
+    /// Upserts a service's permissions and prunes the ones it no longer lists.
+    #[oai(
+        path = "/admin/permissions/register",
+        method = "post",
+        operation_id = "registerPermissions"
+    )]
+    async fn register(
+        &self,
+        platform: Data<&Platform>,
+        auth: BearerPrincipal,
+        cx: AuditCtx,
+        body: Json<RegisterPermissions>,
+    ) -> poem::Result<RegisterResponse> {
+        let (actor, client) = match &auth.0 {
+            Principal::User(c) if c.has_role(SYSTEM_ADMIN) => {
+                (uuid::Uuid::parse_str(&c.uid).ok(), None)
+            }
+            Principal::Service(c) if c.has_scope(REGISTER_SCOPE) => {
+                (None, Some(c.client_id.clone()))
+            }
+            _ => {
+                return Err(ApiError::new(
+                    ErrorCode::InsufficientPermissions,
+                    "System admin or the permissions:register scope required",
+                )
+                .into());
+            }
+        };
+        let b = body.0;
+        let field = |(f, m): rules::FieldError| ApiError::invalid_input(f, m);
+        rules::check_service(&b.service).map_err(field)?;
+        let list = rules::check_list(
+            b.permissions
+                .into_iter()
+                .map(|p| NewPermission {
+                    code: p.code,
+                    name: p.name.unwrap_or_default(),
+                    description: p.description,
+                    resource: p.resource,
+                    action: p.action,
+                    category: p.category,
+                })
+                .collect(),
+        )
+        .map_err(field)?;
+        let codes: Vec<String> = list.iter().map(|p| p.code.clone()).collect();
+        let mut tx = platform.db.begin().await.map_err(internal)?;
+        repo::lock_service(&mut tx, &b.service)
+            .await
+            .map_err(internal)?;
+        let foreign = repo::foreign_codes(&mut tx, &b.service, &codes)
+            .await
+            .map_err(internal)?;
+        if !foreign.is_empty() {
+            return Err(
+                ApiError::conflict("Permission codes belong to another service")
+                    .with_details(json!({"codes": foreign}))
+                    .into(),
+            );
+        }
+        let upserted = repo::upsert(&mut tx, &b.service, &list)
+            .await
+            .map_err(internal)?;
+        if upserted != list.len() as u64 {
+            // another service took a code between the check and the write
+            return Err(ApiError::conflict("Permission codes belong to another service").into());
+        }
+        let pruned = repo::prune(&mut tx, &b.service, &codes)
+            .await
+            .map_err(internal)?;
+        let mut event = cx.event("permissions.registered", actor)?.details(json!({
+            "service": b.service, "upserted_count": upserted, "pruned_codes": pruned,
+            "client_id": client,
+        }));
+        event.resource_type = Some("permission_service".to_owned());
+        auth_bus::enqueue_audit(&mut tx, &event)
+            .await
+            .map_err(internal)?;
+        tx.commit().await.map_err(internal)?;
+        Ok(RegisterResponse::Ok(Json(RegisterResult {
+            service: b.service,
+            upserted_count: upserted,
+            pruned_codes: (!pruned.is_empty()).then_some(pruned),
+        })))
+    }
+}
