@@ -1,12 +1,25 @@
 //! The identity service: who you are. Register, login, passwords, email verification,
-//! TOTP 2FA, magic links, SSO, `/me/account` and user administration (ARCHITECTURE §2).
+//! TOTP 2FA, magic links, `/me/account` and user administration (ARCHITECTURE §2).
 //!
 //! # Layout
-//! - `api/`: one poem-openapi struct per tag, combined in [`api::Api`].
+//! - `api/`: one poem-openapi struct per tag, combined in [`api::Api`]; `api/dto.rs` holds
+//!   the shared reply shapes (`UserResponse`, `LoginResponse`, ...).
+//! - `flows/`: the use cases (login pipeline of §5.1, registration, ...), in step order.
+//! - `domain/`: pure rules (email, password policy, TOTP, pools, slugs), unit-tested.
+//! - `repo/`: SQL as plain async functions taking a connection.
+//! - `hasher.rs`: bcrypt on a bounded blocking pool, with the dummy hash.
+//! - `state.rs`: per-application services (hasher, mailer) built on first use.
+//! - `error.rs`: internal failures to the contract envelope.
 //! - `bootstrap.rs`: the first `system_admin` (`auth-server create-admin`).
 
 pub mod api;
 pub mod bootstrap;
+pub mod domain;
+pub mod error;
+pub mod flows;
+pub mod hasher;
+pub mod repo;
+pub mod state;
 
 use poem_openapi::OpenApiService;
 

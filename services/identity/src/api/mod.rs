@@ -1,10 +1,20 @@
-//! The identity API: one poem-openapi struct per tag, combined in [`Api`].
+//! The identity API: one poem-openapi struct per tag, combined in [`Api`]. Every struct
+//! holds the application's [`Shared`] state (hasher pool, mailer).
 
+pub mod dto;
+mod login;
 mod me;
+mod password;
+mod register;
 
+pub use login::LoginApi;
 pub use me::MeApi;
+pub use password::PasswordApi;
+pub use register::RegisterApi;
 
 use poem_openapi::Tags;
+
+use crate::state::Shared;
 
 /// OpenAPI tags of this service.
 #[derive(Tags)]
@@ -14,9 +24,23 @@ pub enum ApiTags {
 }
 
 /// Every API struct of the identity service.
-pub type Api = MeApi;
+pub type Api = ((MeApi, LoginApi), (RegisterApi, PasswordApi));
 
-/// The identity API value.
+/// The identity API value (fresh per-application state).
 pub fn api() -> Api {
-    MeApi
+    let shared = Shared::default();
+    (
+        (
+            MeApi,
+            LoginApi {
+                shared: shared.clone(),
+            },
+        ),
+        (
+            RegisterApi {
+                shared: shared.clone(),
+            },
+            PasswordApi { shared },
+        ),
+    )
 }

@@ -1,0 +1,10 @@
+//! The use cases behind the handlers: each runs its rules, repository calls and audit
+//! events in the right order and transaction, and returns reply data or an [`ApiError`].
+//!
+//! [`ApiError`]: auth_edge::ApiError
+
+pub mod common;
+pub mod email;
+pub mod login;
+pub mod password;
+pub mod register;

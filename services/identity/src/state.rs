@@ -1,0 +1,77 @@
+//! Per-application state built from the platform's settings on first use: the password
+//! hasher pool and the mailer. One [`Shared`] is created by [`crate::api::api`] and cloned
+//! into every API struct, so two applications in one process never share it.
+
+use std::sync::{Arc, OnceLock};
+
+use auth_host::Platform;
+use auth_mail::{MailConfig, Mailer, SmtpConfig};
+use auth_settings::Settings;
+
+use crate::hasher::PasswordHasher;
+
+/// What the identity handlers share besides the [`Platform`].
+#[derive(Debug)]
+pub struct Services {
+    /// bcrypt on the bounded blocking pool.
+    pub hasher: PasswordHasher,
+    /// Outgoing mail (SMTP or the log).
+    pub mailer: Mailer,
+}
+
+impl Services {
+    /// Builds the services from the settings; a mailer that cannot be built falls back to
+    /// the log (logged once as an error).
+    #[must_use]
+    pub fn from_settings(settings: &Settings) -> Self {
+        let email = &settings.email;
+        let smtp = (email.provider == "smtp").then(|| SmtpConfig {
+            host: email.smtp.host.clone(),
+            port: email.smtp.port,
+            user: email.smtp.user.clone(),
+            password: email
+                .smtp
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default(),
+            secure: email.smtp.secure,
+        });
+        let config = MailConfig {
+            from_address: email.from_address.clone(),
+            from_name: email.from_name.clone(),
+            smtp,
+        };
+        let mailer = Mailer::new(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail transport unusable; mail goes to the log");
+            Mailer::log_only()
+        });
+        Self {
+            hasher: PasswordHasher::per_core(settings.auth.bcrypt_cost),
+            mailer,
+        }
+    }
+}
+
+/// Lazily built [`Services`], shared by the API structs of one application.
+#[derive(Clone, Debug, Default)]
+pub struct Shared(Arc<OnceLock<Arc<Services>>>);
+
+impl Shared {
+    /// The services of this application (built from `platform`'s settings the first time).
+    #[must_use]
+    pub fn services(&self, platform: &Platform) -> Arc<Services> {
+        self.0
+            .get_or_init(|| {
+                let services = Arc::new(Services::from_settings(&platform.settings));
+                let hasher = services.hasher.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = hasher.warm_up().await {
+                        tracing::warn!(error = %e, "dummy password hash not precomputed");
+                    }
+                });
+                services
+            })
+            .clone()
+    }
+}
