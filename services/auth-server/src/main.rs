@@ -16,7 +16,13 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         None | Some("serve") => {
-            auth_host::run("auth-server", |s| s.server.port, auth_server::openapi).await
+            auth_host::run_with(
+                "auth-server",
+                |s| s.server.port,
+                auth_server::openapi,
+                audit::start_background,
+            )
+            .await
         }
         Some("openapi") => {
             let out = flag(&args, "--out")?;

@@ -1,16 +1,16 @@
 //! `GET /admin/audit-log` (contract §2.11): platform admins read the audit trail.
 
-use auth_edge::{ApiError, ErrorCode, ErrorEnvelope};
+use auth_edge::{ApiError, ErrorEnvelope};
 use auth_host::Platform;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use jwt_verify::poem::BearerAuth;
 use poem::web::Data;
 use poem_openapi::param::Query;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
-use uuid::Uuid;
 
 use super::ApiTags;
+use super::params::{require_platform_admin, time_param, uuid_param};
 use crate::repo::audit_log::{self, AuditFilter, AuditRow};
 
 const DEFAULT_PAGE_SIZE: i64 = 50;
@@ -110,14 +110,7 @@ impl AuditLogApi {
         /// Page size (default 50, at most 500).
         page_size: Query<Option<i64>>,
     ) -> poem::Result<AuditLogResponse> {
-        let claims = auth.0;
-        if !(claims.has_role("system_admin") || claims.has_role("super_admin")) {
-            return Err(ApiError::new(
-                ErrorCode::InsufficientPermissions,
-                "Insufficient permissions",
-            )
-            .into());
-        }
+        require_platform_admin(&auth)?;
         let filter = AuditFilter {
             action: action.0.filter(|a| !a.is_empty()),
             user_id: uuid_param("user_id", user_id.0)?,
@@ -149,27 +142,6 @@ impl AuditLogApi {
             total,
         })))
     }
-}
-
-fn uuid_param(field: &str, raw: Option<String>) -> Result<Option<Uuid>, ApiError> {
-    raw.filter(|v| !v.is_empty())
-        .map(|v| {
-            Uuid::parse_str(&v)
-                .map_err(|_| ApiError::invalid_input(field, format!("{field} must be a UUID")))
-        })
-        .transpose()
-}
-
-fn time_param(field: &str, raw: Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    raw.filter(|v| !v.is_empty())
-        .map(|v| {
-            DateTime::parse_from_rfc3339(&v)
-                .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| {
-                    ApiError::invalid_input(field, format!("{field} must be an RFC 3339 time"))
-                })
-        })
-        .transpose()
 }
 
 fn entry(row: AuditRow) -> AuditEntry {

@@ -1,8 +1,13 @@
-//! The audit API: one poem-openapi struct per tag, combined in [`Api`].
+//! The audit API: one poem-openapi struct per operation group, combined in [`Api`].
 
 mod audit_log;
+mod chain;
+mod export;
+mod params;
 
 pub use audit_log::AuditLogApi;
+pub use chain::ChainApi;
+pub use export::ExportApi;
 
 use poem_openapi::Tags;
 
@@ -14,9 +19,9 @@ pub enum ApiTags {
 }
 
 /// Every API struct of the audit service.
-pub type Api = AuditLogApi;
+pub type Api = (AuditLogApi, ChainApi, ExportApi);
 
 /// The audit API value.
 pub fn api() -> Api {
-    AuditLogApi
+    (AuditLogApi, ChainApi, ExportApi)
 }

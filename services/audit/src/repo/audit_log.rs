@@ -83,3 +83,45 @@ pub async fn list(
         .await?;
     Ok((rows, total))
 }
+
+/// One row of the NDJSON export: the listed fields plus the chain columns.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ExportRow {
+    /// Position in the chain.
+    pub seq: i64,
+    /// Outbox event id (absent on rows written by the original server or the retention job).
+    pub event_id: Option<Uuid>,
+    /// The listed fields.
+    #[sqlx(flatten)]
+    pub row: AuditRow,
+    /// The previous row's hash.
+    pub prev_hash: Vec<u8>,
+    /// This row's hash.
+    pub hash: Vec<u8>,
+}
+
+/// Up to `limit` rows with `seq > after_seq` and `since <= created_at < until`, in chain order
+/// (keyset pagination for a streamed export).
+pub async fn export_page(
+    db: &PgPool,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    after_seq: i64,
+    limit: i64,
+) -> Result<Vec<ExportRow>, sqlx::Error> {
+    sqlx::query_as::<_, ExportRow>(
+        "select seq, event_id, id, user_id, organization_id, action, resource_type, resource_id,
+                ip_address, user_agent, details, created_at, prev_hash, hash
+         from audit_log
+         where seq > $1
+           and ($2::timestamptz is null or created_at >= $2)
+           and ($3::timestamptz is null or created_at < $3)
+         order by seq limit $4",
+    )
+    .bind(after_seq)
+    .bind(since)
+    .bind(until)
+    .bind(limit)
+    .fetch_all(db)
+    .await
+}

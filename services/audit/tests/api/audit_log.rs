@@ -5,11 +5,7 @@ use serde_json::Value;
 use testkit::{TestApp, TestClaims};
 use uuid::Uuid;
 
-async fn app() -> TestApp {
-    TestApp::start(audit::NAME, audit::openapi(), &[])
-        .await
-        .expect("start audit")
-}
+use crate::helpers::app;
 
 async fn insert(app: &TestApp, action: &str, user: Option<Uuid>, minutes_ago: i32) {
     sqlx::query(

@@ -1,3 +1,7 @@
-//! The audit service's API in-process against the real Postgres, Redis and NATS.
+//! The audit service's API and pipeline in-process against the real Postgres, Redis and NATS.
 
 mod audit_log;
+mod chain;
+mod helpers;
+mod pipeline;
+mod retention;

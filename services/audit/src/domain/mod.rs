@@ -1,0 +1,4 @@
+//! Pure rules: the stored form of an event and the hash chain.
+
+pub mod chain;
+pub mod record;
