@@ -6,11 +6,13 @@ mod login;
 mod me;
 mod password;
 mod register;
+mod two_factor;
 
 pub use login::LoginApi;
 pub use me::MeApi;
 pub use password::PasswordApi;
 pub use register::RegisterApi;
+pub use two_factor::TwoFactorApi;
 
 use poem_openapi::Tags;
 
@@ -24,7 +26,7 @@ pub enum ApiTags {
 }
 
 /// Every API struct of the identity service.
-pub type Api = ((MeApi, LoginApi), (RegisterApi, PasswordApi));
+pub type Api = ((MeApi, LoginApi), (RegisterApi, PasswordApi), TwoFactorApi);
 
 /// The identity API value (fresh per-application state).
 pub fn api() -> Api {
@@ -40,7 +42,10 @@ pub fn api() -> Api {
             RegisterApi {
                 shared: shared.clone(),
             },
-            PasswordApi { shared },
+            PasswordApi {
+                shared: shared.clone(),
+            },
         ),
+        TwoFactorApi { shared },
     )
 }

@@ -210,3 +210,34 @@ pub struct IssueOptions {
     /// The acting admin under impersonation.
     pub impersonator: Option<Impersonator>,
 }
+
+/// The caller's user id from a verified access token (`uid`, else `sub`).
+pub fn caller_id(claims: &jwt_verify::AccessClaims) -> Result<Uuid, ApiError> {
+    let raw = if claims.uid.is_empty() {
+        &claims.sub
+    } else {
+        &claims.uid
+    };
+    Uuid::parse_str(raw).map_err(|_| ApiError::unauthorized("Invalid token subject"))
+}
+
+/// 403 `FORBIDDEN` under impersonation: an acting admin never changes the target's
+/// credentials or deletes the account.
+pub fn refuse_impersonation(claims: &jwt_verify::AccessClaims) -> Result<(), ApiError> {
+    if claims.is_impersonation() {
+        return Err(ApiError::forbidden(
+            "Not allowed while impersonating a user",
+        ));
+    }
+    Ok(())
+}
+
+/// `n` bytes from the operating system's CSPRNG.
+pub fn random_bytes(n: usize) -> Result<Vec<u8>, ApiError> {
+    use rand::TryRngCore;
+    let mut out = vec![0_u8; n];
+    rand::rngs::OsRng
+        .try_fill_bytes(&mut out)
+        .map_err(|_| internal("operating system random source failed"))?;
+    Ok(out)
+}

@@ -261,7 +261,7 @@ pub async fn login(
 }
 
 /// A failed password or TOTP: count it (lock at the limit) and audit, in one commit.
-async fn fail(
+pub async fn fail(
     platform: &Platform,
     user: &UserRow,
     client: &Client,

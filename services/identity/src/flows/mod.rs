@@ -8,3 +8,4 @@ pub mod email;
 pub mod login;
 pub mod password;
 pub mod register;
+pub mod totp;

@@ -3,4 +3,5 @@
 pub mod apps;
 pub mod orgs;
 pub mod tokens;
+pub mod totp;
 pub mod users;

@@ -6,3 +6,4 @@ mod login;
 mod register;
 mod smtp;
 mod support;
+mod totp;

@@ -195,3 +195,41 @@ pub async fn count(app: &TestApp, sql: &str) -> i64 {
         .await
         .expect("count")
 }
+
+/// Seconds since the epoch.
+pub fn now_secs() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).expect("clock")
+}
+
+/// The TOTP code of `secret` at `now + offset_steps * 30 s`.
+pub fn totp_code(secret: &str, offset_steps: i64) -> String {
+    let t = i64::try_from(now_secs()).expect("clock") + offset_steps * 30;
+    identity::domain::totp::code_at(secret, u64::try_from(t).expect("time")).expect("code")
+}
+
+/// A 6-digit code that is valid at no step near now.
+pub fn wrong_totp_code(secret: &str) -> String {
+    let near: Vec<String> = (-2..=2).map(|o| totp_code(secret, o)).collect();
+    (0..1000)
+        .map(|i| format!("{:06}", (123_457 + i * 7919) % 1_000_000))
+        .find(|c| !near.contains(c))
+        .expect("a wrong code")
+}
+
+/// The secret every [`totp_user`] gets (RFC 6238's test seed).
+pub const TOTP_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+/// A user with active (confirmed) TOTP, written straight to the database.
+pub async fn totp_user(app: &TestApp, email: &str) -> Uuid {
+    let id = user(app, email).await;
+    sqlx::query(
+        "update users set two_factor_enabled = true, two_factor_secret = $2,
+                two_factor_confirmed_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(TOTP_SECRET)
+    .execute(&app.platform.db)
+    .await
+    .expect("totp");
+    id
+}
