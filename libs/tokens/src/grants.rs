@@ -42,23 +42,28 @@ impl Grants {
     }
 }
 
+/// The answer of the claims-assembly columns ([`grants_columns!`]).
 #[derive(sqlx::FromRow)]
-struct GrantRow {
-    org_found: bool,
-    org_slug: Option<String>,
-    org_name: Option<String>,
-    org_status: Option<String>,
-    member_status: Option<String>,
-    system_admin: bool,
-    roles: Vec<String>,
-    permissions: Vec<String>,
+pub(crate) struct GrantRow {
+    pub(crate) org_found: bool,
+    pub(crate) org_slug: Option<String>,
+    pub(crate) org_name: Option<String>,
+    pub(crate) org_status: Option<String>,
+    pub(crate) member_status: Option<String>,
+    pub(crate) system_admin: bool,
+    pub(crate) roles: Vec<String>,
+    pub(crate) permissions: Vec<String>,
 }
 
-/// Base roles, the org, the membership (active or not), its roles (or the `org_member`
-/// fallback when an active membership has none), and the permissions of all those roles,
-/// filtered to `$3` services when given. Roles are ordered by level, then code.
-const GRANTS_SQL: &str = "
-with base as (
+/// The common table expressions of claims assembly, for `$1` = user and `$2` = org: base
+/// roles, the org, the membership (active or not), its roles (or the `org_member` fallback
+/// when an active membership has none), and everything granted. The query that uses them
+/// defines `svc` (one row, column `services`: the permission services, or NULL for all)
+/// before them and selects [`grants_columns!`] after them.
+macro_rules! grants_ctes {
+    () => {
+        "
+base as (
     select r.id, r.code, r.level
       from user_base_roles ubr
       join roles r on r.id = ubr.role_id and r.deleted_at is null
@@ -95,7 +100,15 @@ granted as (
     union select id, code, level from member_roles
     union select id, code, level from fallback
 )
-select
+"
+    };
+}
+
+/// The columns of a [`GrantRow`] over [`grants_ctes!`]; roles are ordered by level, then
+/// code, and permissions are filtered to `svc.services` when it is not NULL.
+macro_rules! grants_columns {
+    () => {
+        "
     exists (select 1 from org) as org_found,
     (select slug from org) as org_slug,
     (select name from org) as org_name,
@@ -108,9 +121,22 @@ select
                 from granted g
                 join role_permissions rp on rp.role_id = g.id
                 join permissions p on p.id = rp.permission_id
-               where $3::text[] is null or p.service = any($3::text[])),
+               cross join svc
+               where svc.services is null or p.service = any(svc.services)),
              '{}') as permissions
-";
+"
+    };
+}
+
+pub(crate) use {grants_columns, grants_ctes};
+
+/// Claims assembly for `$1` = user, `$2` = org, `$3` = permission services (NULL for all).
+const GRANTS_SQL: &str = concat!(
+    "with svc as (select $3::text[] as services),",
+    grants_ctes!(),
+    "select",
+    grants_columns!()
+);
 
 /// Assembles the roles and permissions for `user_id`, optionally scoped to an app (filters
 /// permissions to its `service_codes` plus `core`) and an organization.
@@ -132,6 +158,11 @@ pub async fn assemble(
         .bind(services)
         .fetch_one(conn)
         .await?;
+    grants_from_row(org_id, row)
+}
+
+/// Applies the org gates to the query's answer and normalises the codes.
+pub(crate) fn grants_from_row(org_id: Option<Uuid>, row: GrantRow) -> Result<Grants, ClaimsError> {
     let organization = match org_id {
         None => None,
         Some(id) => Some(org_gate(id, &row)?),

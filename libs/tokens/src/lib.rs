@@ -19,6 +19,8 @@
 //! - [`store`]: [`open_family`], [`rotate`], [`revoke_family`] on `refresh_tokens` and
 //!   `sessions`.
 //! - [`issue`]: [`IssueRequest`], [`issue_pair`], [`TokenPair`].
+//! - [`refresh`]: [`load_refresh_context`] (everything a refresh reads, one statement) and
+//!   [`rotate_at_version`] (rotation guarded by the user's token version, SES-09).
 //! - [`error`]: [`ClaimsError`], [`SignError`], [`IssueError`].
 //! - `time`: clock readings and the contract's RFC 3339 format ([`rfc3339_secs`]).
 //!
@@ -30,6 +32,7 @@ pub mod config;
 pub mod error;
 pub mod grants;
 pub mod issue;
+pub mod refresh;
 pub mod secret;
 pub mod signer;
 pub mod store;
@@ -42,6 +45,10 @@ pub use error::{ClaimsError, IssueError, RandomError, SignError};
 pub use grants::{Grants, ORG_MEMBER_ROLE, OrgContext, SYSTEM_ADMIN_ROLE, assemble};
 pub use issue::{Family, IssueRequest, IssuedPair, TokenPair, issue_pair};
 pub use jwt_verify::{Clock, ManualClock, SystemClock};
+pub use refresh::{
+    RefreshContext, RefreshRowState, RefreshUser, RotationGuard, load_refresh_context,
+    rotate_at_version,
+};
 pub use secret::{hash_value, new_token_hash};
 pub use signer::{AccessSpec, RefreshSpec, ServiceToken, TokenSigner};
 pub use store::{NewRefreshRow, RotatedRow, open_family, revoke_family, rotate};

@@ -126,16 +126,26 @@ pub async fn rotate(
         .await
 }
 
-/// $1 old id, $2 now, $3 new id, $4 org, $5 hash, $6 user agent, $7 ip, $8 expiry, $9 app,
-/// $10 id of a session opened when the old row had none.
-const ROTATE_SQL: &str = "
-with consumed as (
+/// The rotation statement: $1 old id, $2 now, $3 new id, $4 org, $5 hash, $6 user agent,
+/// $7 ip, $8 expiry, $9 app, $10 id of a session opened when the old row had none. `$lead`
+/// is spliced in front of the first CTE (extra CTEs ending in a comma) and `$cond` into the
+/// consuming update's `where` (extra conditions starting with `and`).
+macro_rules! rotate_sql {
+    ($lead:literal, $cond:literal) => {
+        concat!(
+            "
+with ",
+            $lead,
+            "
+consumed as (
     update refresh_tokens rt
        set revoked = true, revoked_at = $2, revoked_reason = 'token_refresh',
            last_used_at = $2, updated_at = $2
      where rt.id = $1 and rt.revoked is not true and rt.expires_at > $2
        and not exists (select 1 from sessions s
-                        where s.refresh_token_id = rt.id and s.terminated is true)
+                        where s.refresh_token_id = rt.id and s.terminated is true)",
+            $cond,
+            "
     returning rt.id, rt.user_id, rt.family_id
 ),
 inserted as (
@@ -170,7 +180,15 @@ opened as (
 select i.id, i.family_id, i.parent_id, i.user_id, i.expires_at,
        coalesce((select id from moved limit 1), (select id from opened)) as session_id
   from inserted i
-";
+"
+        )
+    };
+}
+
+pub(crate) use rotate_sql;
+
+/// The plain rotation (see [`rotate_sql!`] for the parameters).
+const ROTATE_SQL: &str = rotate_sql!("", "");
 
 /// Revokes every live row of a family (`reason` as `revoked_reason`) and terminates the
 /// family's session, in one statement. Returns how many rows it revoked.
