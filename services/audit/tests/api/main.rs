@@ -3,5 +3,6 @@
 mod audit_log;
 mod chain;
 mod helpers;
+mod outage;
 mod pipeline;
 mod retention;
