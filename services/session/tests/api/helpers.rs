@@ -43,8 +43,17 @@ impl Replica {
         Self::try_start(env).await.expect("start a replica")
     }
 
+    /// Starts a replica with exactly `vars` (e.g. the test's variables with other servers).
+    pub async fn start_with_vars(vars: Vec<(String, String)>) -> Self {
+        Self::try_start_with(vars).await.expect("start a replica")
+    }
+
     async fn try_start(env: &TestEnv) -> anyhow::Result<Self> {
-        let settings = Settings::from_vars(env.vars()).context("replica settings")?;
+        Self::try_start_with(env.vars()).await
+    }
+
+    async fn try_start_with(vars: Vec<(String, String)>) -> anyhow::Result<Self> {
+        let settings = Settings::from_vars(vars).context("replica settings")?;
         let platform = Platform::start(settings, session::NAME).await?;
         let endpoint = api_endpoint(&platform, session::NAME, session::openapi());
         let app = Application::bind(platform.clone(), 0, endpoint).await?;

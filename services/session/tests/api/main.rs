@@ -3,6 +3,7 @@
 //! random prefixes per test). SECURITY.md ids (RT-xx, SES-xx) are in the test names.
 
 mod concurrency;
+mod faults;
 mod helpers;
 mod jobs;
 mod logout;
