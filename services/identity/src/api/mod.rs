@@ -3,12 +3,14 @@
 
 pub mod dto;
 mod login;
+mod magic_link;
 mod me;
 mod password;
 mod register;
 mod two_factor;
 
 pub use login::LoginApi;
+pub use magic_link::MagicLinkApi;
 pub use me::MeApi;
 pub use password::PasswordApi;
 pub use register::RegisterApi;
@@ -26,7 +28,11 @@ pub enum ApiTags {
 }
 
 /// Every API struct of the identity service.
-pub type Api = ((MeApi, LoginApi), (RegisterApi, PasswordApi), TwoFactorApi);
+pub type Api = (
+    (MeApi, LoginApi),
+    (RegisterApi, PasswordApi),
+    (TwoFactorApi, MagicLinkApi),
+);
 
 /// The identity API value (fresh per-application state).
 pub fn api() -> Api {
@@ -46,6 +52,11 @@ pub fn api() -> Api {
                 shared: shared.clone(),
             },
         ),
-        TwoFactorApi { shared },
+        (
+            TwoFactorApi {
+                shared: shared.clone(),
+            },
+            MagicLinkApi { shared },
+        ),
     )
 }

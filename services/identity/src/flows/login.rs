@@ -283,7 +283,7 @@ pub async fn fail(
 }
 
 /// §5.1 step 10: an active grant, or an auto-grant when the app allows it, else 403.
-async fn ensure_grant(
+pub async fn ensure_grant(
     conn: &mut sqlx::PgConnection,
     user: &UserRow,
     app: &AppScope,

@@ -6,6 +6,7 @@
 pub mod common;
 pub mod email;
 pub mod login;
+pub mod magic_link;
 pub mod password;
 pub mod register;
 pub mod totp;

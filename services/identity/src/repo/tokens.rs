@@ -131,15 +131,29 @@ pub async fn insert_magic(
     Ok(())
 }
 
-/// Consumes a live magic link (first caller wins): its user and app code.
+/// A consumed magic link.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ConsumedMagicLink {
+    /// Link id.
+    pub id: Uuid,
+    /// The user it logs in.
+    pub user_id: Uuid,
+    /// The address it was sent to.
+    pub email: String,
+    /// The app it logs into.
+    pub app_code: Option<String>,
+}
+
+/// Consumes a live magic link in one conditional update (the first caller wins; a
+/// concurrent caller waits for the row and then finds it consumed, ML-01).
 pub async fn consume_magic(
     conn: &mut PgConnection,
     token_hash: &str,
-) -> Result<Option<(Uuid, Option<String>)>, sqlx::Error> {
+) -> Result<Option<ConsumedMagicLink>, sqlx::Error> {
     sqlx::query_as(
         "update magic_links set consumed_at = now(), updated_at = now()
           where token_hash = $1 and consumed_at is null and expires_at > now()
-          returning user_id, app_code",
+          returning id, user_id, email, app_code",
     )
     .bind(token_hash)
     .fetch_optional(conn)

@@ -3,6 +3,7 @@
 
 mod email;
 mod login;
+mod magic_link;
 mod register;
 mod smtp;
 mod support;
