@@ -12,6 +12,9 @@ pub const SYSTEM_ADMIN: &str = "system_admin";
 /// The cross-organisation admin role (§9.8).
 pub const SUPER_ADMIN: &str = "super_admin";
 
+/// The organisation administrator role (given to an organisation's creator).
+pub const ORG_ADMIN: &str = "org_admin";
+
 /// `system_admin` only: 403 `INSUFFICIENT_PERMISSIONS` otherwise.
 pub fn require_system_admin(claims: &AccessClaims) -> Result<(), ApiError> {
     if claims.has_role(SYSTEM_ADMIN) {

@@ -4,21 +4,40 @@
 #![allow(clippy::large_enum_variant)]
 
 mod admin_apps;
+mod admin_members;
+mod admin_orgs;
 mod app_dto;
 mod apps;
 pub mod common;
 mod grants;
+mod invitations;
 mod m2m;
+mod me_invitations;
+mod me_orgs;
 mod oauth;
+mod org_dto;
+pub mod org_gate;
+mod org_ops;
+mod org_replies;
+mod org_roles;
+mod org_roles_write;
+mod orgs;
 mod permissions;
 mod role_dto;
 mod roles;
 
 pub use admin_apps::AdminAppsApi;
+pub use admin_members::AdminMembersApi;
+pub use admin_orgs::AdminOrgsApi;
 pub use apps::AppsApi;
 pub use grants::{GrantsApi, MeAppsApi};
+pub use invitations::OrgInvitationsApi;
 pub use m2m::M2MApi;
+pub use me_invitations::MeInvitationsApi;
+pub use me_orgs::MeOrgsApi;
 pub use oauth::OAuthApi;
+pub use org_roles::OrgRolesApi;
+pub use orgs::OrgsApi;
 pub use permissions::PermissionsApi;
 pub use roles::RolesApi;
 
@@ -35,6 +54,11 @@ pub enum ApiTags {
     Me,
     /// Roles, user base roles and the permission registry.
     Roles,
+    /// Organisation administration (platform admins).
+    Organizations,
+    /// Org self-service under `/orgs/{orgId}`: the organisation, members, custom roles
+    /// and invitations (org-permission gate).
+    Orgs,
     /// Machine-to-machine clients.
     M2m,
     /// The OAuth 2.0 token endpoint (client_credentials).
@@ -42,8 +66,8 @@ pub enum ApiTags {
     OAuth,
 }
 
-/// Every API struct of the authz service.
-pub type Api = (
+/// Apps, roles, the permission registry, m2m and `/oauth/token`.
+pub type PlatformApis = (
     AppsApi,
     AdminAppsApi,
     GrantsApi,
@@ -54,16 +78,41 @@ pub type Api = (
     OAuthApi,
 );
 
+/// Organisations, members, custom roles, invitations.
+pub type OrgApis = (
+    AdminOrgsApi,
+    AdminMembersApi,
+    OrgsApi,
+    OrgRolesApi,
+    OrgInvitationsApi,
+    MeOrgsApi,
+    MeInvitationsApi,
+);
+
+/// Every API struct of the authz service.
+pub type Api = (PlatformApis, OrgApis);
+
 /// The authz API value.
 pub fn api() -> Api {
     (
-        AppsApi,
-        AdminAppsApi,
-        GrantsApi,
-        MeAppsApi,
-        RolesApi,
-        PermissionsApi,
-        M2MApi,
-        OAuthApi,
+        (
+            AppsApi,
+            AdminAppsApi,
+            GrantsApi,
+            MeAppsApi,
+            RolesApi,
+            PermissionsApi,
+            M2MApi,
+            OAuthApi,
+        ),
+        (
+            AdminOrgsApi,
+            AdminMembersApi,
+            OrgsApi,
+            OrgRolesApi,
+            OrgInvitationsApi,
+            MeOrgsApi,
+            MeInvitationsApi,
+        ),
     )
 }

@@ -97,6 +97,11 @@ fn role(r: RoleRow, permissions: Option<Vec<PermissionResponse>>) -> RoleRespons
     }
 }
 
+/// A role without its permissions (member listings).
+pub fn without_permissions(r: RoleRow) -> RoleResponse {
+    role(r, None)
+}
+
 /// The roles with their permissions (one extra query for all of them).
 pub async fn with_permissions(
     conn: &mut PgConnection,

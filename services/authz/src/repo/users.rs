@@ -11,3 +11,17 @@ pub async fn exists(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx::Err
         .fetch_one(conn)
         .await
 }
+
+/// A live user's email (as stored) and whether it is verified.
+pub async fn email_of(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Option<(String, bool)>, sqlx::Error> {
+    sqlx::query_as(
+        "select email, coalesce(email_verified, false) from users
+          where id = $1 and deleted_at is null",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await
+}

@@ -86,3 +86,100 @@ pub async fn count(app: &TestApp, sql: &str, bind: Option<Uuid>) -> i64 {
     };
     q.fetch_one(&app.platform.db).await.expect("count")
 }
+
+#[allow(dead_code)]
+/// The permission codes a role grants.
+pub async fn role_perms(app: &TestApp, role: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "select p.code from role_permissions rp join permissions p on p.id = rp.permission_id
+           join roles r on r.id = rp.role_id
+          where r.code = $1 and r.organization_id is null order by p.code",
+    )
+    .bind(role)
+    .fetch_all(&app.platform.db)
+    .await
+    .expect("role permissions")
+}
+
+#[allow(dead_code)]
+/// A token for `user` scoped to `org` carrying `roles` and exactly `permissions`.
+pub fn org_token(
+    user: Uuid,
+    email: &str,
+    org: Uuid,
+    roles: &[&str],
+    permissions: &[String],
+) -> String {
+    let mut claims = TestClaims::user(user, roles);
+    claims.email = email.to_owned();
+    claims.org_id = Some(org);
+    claims.permissions = permissions.to_vec();
+    claims.sign()
+}
+
+#[allow(dead_code)]
+/// Creates an organisation through `POST /admin/organizations`; returns its id.
+pub async fn create_org(app: &TestApp, admin: &str, name: &str) -> Uuid {
+    let (status, body) = call(
+        app,
+        Method::POST,
+        "/admin/organizations",
+        Some(admin),
+        Some(serde_json::json!({ "name": name })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    body["id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .expect("org id")
+}
+
+#[allow(dead_code)]
+/// Makes `user` an active member of `org` holding the role `role` (by code).
+pub async fn join(app: &TestApp, org: Uuid, user: Uuid, role: &str) {
+    sqlx::query(
+        "with m as (insert into organization_members (user_id, organization_id, status)
+                    values ($1, $2, 'active') returning id)
+         insert into organization_member_roles (membership_id, role_id)
+         select m.id, r.id from m, roles r
+          where r.code = $3 and (r.organization_id is null or r.organization_id = $2)
+            and r.deleted_at is null",
+    )
+    .bind(user)
+    .bind(org)
+    .bind(role)
+    .execute(&app.platform.db)
+    .await
+    .expect("join");
+}
+
+#[allow(dead_code)]
+/// The user's token version.
+pub async fn tv(app: &TestApp, user: Uuid) -> i64 {
+    sqlx::query_scalar("select token_version from users where id = $1")
+        .bind(user)
+        .fetch_one(&app.platform.db)
+        .await
+        .expect("tv")
+}
+
+#[allow(dead_code)]
+/// Audit actions queued in the outbox, oldest first.
+pub async fn audit_actions(app: &TestApp) -> Vec<String> {
+    sqlx::query_scalar(
+        "select substr(topic, 7) from outbox where topic like 'audit.%' order by created_at, id",
+    )
+    .fetch_all(&app.platform.db)
+    .await
+    .expect("outbox")
+}
+
+#[allow(dead_code)]
+/// A token for an existing user at their current token version.
+pub async fn fresh_token(app: &TestApp, user: Uuid, email: &str, roles: &[&str]) -> String {
+    let mut claims = TestClaims::user(user, roles);
+    claims.email = email.to_owned();
+    claims.tv = u64::try_from(tv(app, user).await).unwrap_or_default();
+    claims.sign()
+}

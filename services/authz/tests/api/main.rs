@@ -2,5 +2,8 @@
 
 mod apps;
 mod helpers;
+mod invitations;
 mod m2m;
+mod org_self;
+mod orgs;
 mod roles;
