@@ -4,6 +4,8 @@ mod apps;
 mod helpers;
 mod invitations;
 mod m2m;
+mod org_flow;
 mod org_self;
 mod orgs;
 mod roles;
+mod walk;
