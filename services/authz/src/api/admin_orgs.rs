@@ -174,7 +174,8 @@ impl AdminOrgsApi {
     }
 
     /// Soft-deletes an organisation: pending invitations are revoked and every member's
-    /// token version is bumped (tokens scoped to it stop working).
+    /// token version is bumped (tokens scoped to it stop working). Refused (409) while an
+    /// app uses it as its default organisation.
     #[oai(
         path = "/admin/organizations/:org_id",
         method = "delete",
@@ -191,6 +192,16 @@ impl AdminOrgsApi {
         let caller = admin_caller(&auth.0, &org_id.0)?;
         let mut tx = platform.db.begin().await.map_err(internal)?;
         let org = load_org(&mut tx, &caller, true).await?;
+        let apps = orgs::default_of_apps(&mut tx, org.id)
+            .await
+            .map_err(internal)?;
+        if !apps.is_empty() {
+            return Err(ApiError::conflict(
+                "The organization is the default organization of an app",
+            )
+            .with_details(json!({"apps": apps}))
+            .into());
+        }
         let member_ids = members::live_user_ids(&mut tx, org.id)
             .await
             .map_err(internal)?;

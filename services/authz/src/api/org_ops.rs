@@ -333,7 +333,8 @@ pub async fn add_member(
 }
 
 /// `DELETE .../members/{userId}` (the owner stays) and `PUT .../status` (the owner stays
-/// active): one status change, a token-version bump for the member.
+/// active): one status change, a token-version bump for the member. A restricted caller
+/// cannot act on a member holding permissions it does not hold (AZ-03).
 pub async fn set_member_status(
     platform: &Platform,
     cx: &AuditCtx,
@@ -365,6 +366,22 @@ pub async fn set_member_status(
     }
     if member.status == status {
         return Ok(());
+    }
+    let held = members::roles_of(&mut tx, &[member.id])
+        .await
+        .map_err(internal)?;
+    let held: Vec<RoleRow> = held.into_iter().map(|r| r.role).collect();
+    let refused = ungrantable(&mut tx, caller, &held).await?;
+    if !refused.is_empty() {
+        drop(tx);
+        return Err(deny_escalation(
+            platform,
+            cx,
+            caller,
+            "Cannot change a member who holds permissions you do not hold",
+            json!({"permissions": refused}),
+        )
+        .await);
     }
     members::set_status(&mut tx, member.id, status)
         .await

@@ -69,13 +69,13 @@ pub enum SuccessReply {
     /// Bad input, or the owner cannot be removed or suspended (`VALIDATION_ERROR`).
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
-    /// Gate refused, or a role with permissions the caller does not hold.
+    /// Gate refused, or roles or a member with permissions the caller does not hold.
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// No such organisation, user or member.
     #[oai(status = 404)]
     NotFound(Json<ErrorEnvelope>),
-    /// Already a member.
+    /// Already a member, or (deletion) the organisation is an app's default organisation.
     #[oai(status = 409)]
     Conflict(Json<ErrorEnvelope>),
 }

@@ -82,8 +82,8 @@ pub struct MembershipRow {
     pub org: OrgRow,
 }
 
-/// One page of an organisation's memberships. Without `status` only live ones; with it,
-/// those of that status (`removed` lists removed memberships).
+/// One page of an organisation's memberships: live ones (of `status`, when given), or the
+/// removed ones for `status = removed`.
 pub async fn list(
     conn: &mut PgConnection,
     org: Uuid,
@@ -91,7 +91,9 @@ pub async fn list(
     page: Page,
 ) -> Result<(Vec<MemberRow>, i64), sqlx::Error> {
     let filter = "m.organization_id = $1
-          and (($2::text is null and m.deleted_at is null) or m.status = $2)";
+          and (($2::text is distinct from 'removed' and m.deleted_at is null
+                and ($2::text is null or m.status = $2))
+               or ($2::text = 'removed' and m.status = 'removed'))";
     let total: i64 = sqlx::query_scalar(&format!(
         "select count(*) from organization_members m where {filter}"
     ))

@@ -247,3 +247,17 @@ pub async fn soft_delete(conn: &mut PgConnection, id: Uuid) -> Result<bool, sqlx
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// Codes of the live apps that use `id` as their default organisation.
+pub async fn default_of_apps(
+    conn: &mut PgConnection,
+    id: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select code from apps where default_organization_id = $1 and deleted_at is null
+          order by code",
+    )
+    .bind(id)
+    .fetch_all(conn)
+    .await
+}

@@ -296,6 +296,35 @@ async fn adding_a_member_with_more_than_you_hold_is_refused_az_03() {
     .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(member_roles(app, f.org, bob).await, ["org_member"]);
+
+    // nor may it suspend or remove someone holding more than it does
+    let boss_path = format!("{path}/{}", f.boss);
+    let (status, body) = call(
+        app,
+        Method::PUT,
+        &format!("{boss_path}/status"),
+        Some(&mgr_token),
+        Some(json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(
+        (status, code(&body)),
+        (StatusCode::FORBIDDEN, "FORBIDDEN"),
+        "{body}"
+    );
+    let (status, _) = call(app, Method::DELETE, &boss_path, Some(&mgr_token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(tv(app, f.boss).await, 0);
+    assert_eq!(member_roles(app, f.org, f.boss).await, ["org_admin"]);
+    let (status, _) = call(
+        app,
+        Method::PUT,
+        &format!("{path}/{bob}/status"),
+        Some(&mgr_token),
+        Some(json!({"status": "suspended"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 async fn create_role(f: &Fixture, token: &str, body: Value) -> (StatusCode, Value) {

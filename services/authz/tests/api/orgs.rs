@@ -637,3 +637,23 @@ async fn me_orgs_has_both_shapes_9_19_and_admins_see_the_same() {
     let (status, _) = call(&app, Method::GET, "/me/orgs", None, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_apps_default_org_cannot_be_deleted() {
+    let app = app().await;
+    let (_, admin) = user_token(&app, "root@example.com", &["system_admin"]).await;
+    let org = create_org(&app, &admin, "Home").await;
+    sqlx::query(
+        "insert into apps (code, name, default_organization_id) values ('shop', 'Shop', $1)",
+    )
+    .bind(org)
+    .execute(&app.platform.db)
+    .await
+    .expect("app");
+    let path = format!("/admin/organizations/{org}");
+    let (status, body) = call(&app, Method::DELETE, &path, Some(&admin), None).await;
+    assert_eq!((status, code(&body)), (StatusCode::CONFLICT, "CONFLICT"));
+    assert_eq!(body["error"]["details"]["apps"], json!(["shop"]));
+    let (status, _) = call(&app, Method::GET, &path, Some(&admin), None).await;
+    assert_eq!(status, StatusCode::OK, "still there, tokens untouched");
+}
