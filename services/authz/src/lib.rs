@@ -3,7 +3,8 @@
 //!
 //! # Layout
 //! - `api/`: one poem-openapi struct per tag, combined in [`api::Api`].
-//! - `domain/`: pure rules (scopes, client secrets, token-request parsing), unit-tested.
+//! - `domain/`: pure rules (scopes, client secrets, token-request parsing, org slugs, paging,
+//!   invitation codes), unit-tested.
 //! - `repo/`: SQL, one module per aggregate.
 
 pub mod api;
