@@ -1,17 +1,25 @@
 //! The identity API: one poem-openapi struct per tag, combined in [`Api`]. Every struct
 //! holds the application's [`Shared`] state (hasher pool, mailer).
 
+mod account;
+mod admin_actions;
+mod admin_users;
 pub mod dto;
 mod login;
 mod magic_link;
 mod me;
+mod namespaces;
 mod password;
 mod register;
 mod two_factor;
 
+pub use account::AccountApi;
+pub use admin_actions::AdminActionsApi;
+pub use admin_users::AdminUsersApi;
 pub use login::LoginApi;
 pub use magic_link::MagicLinkApi;
 pub use me::MeApi;
+pub use namespaces::NamespacesApi;
 pub use password::PasswordApi;
 pub use register::RegisterApi;
 pub use two_factor::TwoFactorApi;
@@ -25,13 +33,16 @@ use crate::state::Shared;
 pub enum ApiTags {
     /// Registration, login, the caller, passwords, email, 2FA, magic links, SSO.
     Auth,
+    /// User administration and pools.
+    Admin,
 }
 
 /// Every API struct of the identity service.
 pub type Api = (
     (MeApi, LoginApi),
     (RegisterApi, PasswordApi),
-    (TwoFactorApi, MagicLinkApi),
+    (TwoFactorApi, MagicLinkApi, AccountApi),
+    (AdminUsersApi, AdminActionsApi, NamespacesApi),
 );
 
 /// The identity API value (fresh per-application state).
@@ -56,7 +67,11 @@ pub fn api() -> Api {
             TwoFactorApi {
                 shared: shared.clone(),
             },
-            MagicLinkApi { shared },
+            MagicLinkApi {
+                shared: shared.clone(),
+            },
+            AccountApi { shared },
         ),
+        (AdminUsersApi, AdminActionsApi, NamespacesApi),
     )
 }

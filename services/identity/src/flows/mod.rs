@@ -3,10 +3,16 @@
 //!
 //! [`ApiError`]: auth_edge::ApiError
 
+pub mod account;
+pub mod admin;
 pub mod common;
 pub mod email;
+pub mod gate;
+pub mod impersonate;
+pub mod import;
 pub mod login;
 pub mod magic_link;
+pub mod namespaces;
 pub mod password;
 pub mod register;
 pub mod totp;

@@ -1,6 +1,9 @@
 //! SQL as plain async functions taking a connection (or transaction); runtime queries.
 
+pub mod admin_users;
 pub mod apps;
+pub mod import;
+pub mod namespaces;
 pub mod orgs;
 pub mod tokens;
 pub mod totp;

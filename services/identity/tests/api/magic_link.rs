@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
@@ -35,14 +34,6 @@ async fn link_for(
 
 async fn verify(app: &testkit::TestApp, body: Value) -> (StatusCode, Value) {
     post(app, "/auth/magic-link/verify", &body, None).await
-}
-
-fn claims_of(access: &str) -> Value {
-    let part = access.split('.').nth(1).expect("payload");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(part)
-        .expect("base64");
-    serde_json::from_slice(&raw).expect("claims")
 }
 
 #[tokio::test]

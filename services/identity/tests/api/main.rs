@@ -1,9 +1,13 @@
 //! The identity service's API in-process against the real Postgres, Redis and NATS
 //! (and, for mail, a real SMTP server on loopback).
 
+mod account;
+mod admin_actions;
+mod admin_users;
 mod email;
 mod login;
 mod magic_link;
+mod namespaces;
 mod register;
 mod smtp;
 mod support;

@@ -233,3 +233,71 @@ pub async fn totp_user(app: &TestApp, email: &str) -> Uuid {
     .expect("totp");
     id
 }
+
+/// The payload of a JWT, decoded without verification.
+pub fn claims_of(token: &str) -> Value {
+    use base64::Engine as _;
+    let part = token.split('.').nth(1).expect("payload");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(part)
+        .expect("base64");
+    serde_json::from_slice(&raw).expect("claims")
+}
+
+/// A user holding base role `role` (besides `base_user`) and its access token.
+pub async fn admin(app: &TestApp, email: &str, role_code: &str) -> (Uuid, String) {
+    let id = user(app, email).await;
+    role(app, id, role_code).await;
+    (id, access_token(app, email).await)
+}
+
+/// An active organisation owned by `owner` with `members` (user, org role), owner included
+/// only if listed.
+pub async fn org_with(app: &TestApp, name: &str, owner: Uuid, members: &[(Uuid, &str)]) -> Uuid {
+    let org: Uuid = sqlx::query_scalar(
+        "insert into organizations (name, slug, owner_id, status) values ($1, $1, $2, 'active')
+         returning id",
+    )
+    .bind(name)
+    .bind(owner)
+    .fetch_one(&app.platform.db)
+    .await
+    .expect("org");
+    for (user, role_code) in members {
+        let membership: Uuid = sqlx::query_scalar(
+            "insert into organization_members (user_id, organization_id, status)
+             values ($1, $2, 'active') returning id",
+        )
+        .bind(user)
+        .bind(org)
+        .fetch_one(&app.platform.db)
+        .await
+        .expect("member");
+        sqlx::query(
+            "insert into organization_member_roles (membership_id, role_id)
+             select $1, id from roles where code = $2 and organization_id is null",
+        )
+        .bind(membership)
+        .bind(role_code)
+        .execute(&app.platform.db)
+        .await
+        .expect("member role");
+    }
+    org
+}
+
+/// Asserts that the user's token version was bumped to `version` in the outbox, from where
+/// the relay puts it into the NATS `token_versions` bucket that every replica's watcher
+/// reads. (Postgres cannot refuse a deleted user's tokens: it has no row left, so the
+/// refusal itself needs a working JetStream watcher and is not checked in-process.)
+pub async fn assert_version_published(app: &TestApp, user: Uuid, version: i64) {
+    let rows = count(
+        app,
+        &format!(
+            "select count(*) from outbox where topic = 'token_version'
+               and payload->>'user_id' = '{user}' and (payload->>'version')::bigint = {version}"
+        ),
+    )
+    .await;
+    assert_eq!(rows, 1, "token version {version} of {user} not queued");
+}
