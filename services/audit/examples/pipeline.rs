@@ -1,8 +1,8 @@
 //! Measures the audit pipeline outbox -> relay -> NATS -> consumer -> `audit_log` against the real
 //! services (prints, asserts nothing):
 //! 1. drain: a backlog of 50,000 committed events through two relays and one consumer;
-//! 2. sustained: producers commit single-event transactions as fast as they can for 10 s while
-//!    the pipeline runs; events/s stored, and the backlog left at the end;
+//! 2. sustained: for 10 s, producers commit single-event transactions as fast as they can, then
+//!    6,000 events/s in transactions of 4; events/s stored and the backlog left at the end;
 //! 3. lag: producers commit 2,500 single-event transactions per second for 10 s; for every
 //!    event, the time from its commit returning to its row being visible to a reader (polled
 //!    every 2 ms), p50/p99/max.
@@ -26,6 +26,8 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 const BACKLOG: usize = 50_000;
 const PRODUCERS: usize = 16;
 const SUSTAIN: Duration = Duration::from_secs(10);
+const SUSTAIN_RATE: u64 = 6_000;
+const SUSTAIN_PER_TX: usize = 4;
 const LAG_RATE: u64 = 2_500;
 const LAG_SECONDS: u64 = 10;
 const LAG_PRODUCERS: u64 = 10;
@@ -57,41 +59,36 @@ async fn main() -> Result<(), Error> {
     pipeline.cancel();
     run.cleanup().await;
 
-    // 2. Sustained load.
-    let run = Run::new(&nats_url).await?;
-    let pipeline = run.start();
-    let started = Instant::now();
-    let producers: Vec<_> = (0..PRODUCERS)
-        .map(|_| {
-            let pool = run.pool.clone();
-            tokio::spawn(async move {
-                let mut n = 0_u64;
-                while started.elapsed() < SUSTAIN {
-                    let mut tx = pool.begin().await?;
-                    enqueue_audit(&mut tx, &event()).await?;
-                    tx.commit().await?;
-                    n += 1;
-                }
-                Ok::<_, Error>(n)
-            })
-        })
-        .collect();
-    let mut committed = 0;
-    for p in producers {
-        committed += p.await??;
+    // 2. Sustained load: first single-event transactions as fast as the producers can commit,
+    //    then a fixed 6,000 events/s in transactions of SUSTAIN_PER_TX events.
+    for (rate, per_tx) in [(None, 1), (Some(SUSTAIN_RATE), SUSTAIN_PER_TX)] {
+        let run = Run::new(&nats_url).await?;
+        let pipeline = run.start();
+        let started = Instant::now();
+        let producers: Vec<_> = (0..PRODUCERS)
+            .map(|_| tokio::spawn(produce_for(run.pool.clone(), rate, per_tx, started)))
+            .collect();
+        let mut committed = 0;
+        for p in producers {
+            committed += p.await??;
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let stored = run.rows().await?;
+        run.wait_rows(committed as i64).await?;
+        let drained = started.elapsed().as_secs_f64();
+        println!(
+            "sustained ({}, {per_tx} event(s) per transaction): {committed} events committed in \
+             {elapsed:.1} s ({:.0}/s); {stored} stored by then ({:.0} events/s end to end), \
+             backlog {} drained {:.2} s later",
+            rate.map_or_else(|| "as fast as possible".to_owned(), |r| format!("{r}/s")),
+            committed as f64 / elapsed,
+            stored as f64 / elapsed,
+            committed as i64 - stored,
+            drained - elapsed
+        );
+        pipeline.cancel();
+        run.cleanup().await;
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    let stored = run.rows().await?;
-    println!(
-        "sustained: {committed} single-event transactions in {elapsed:.1} s ({:.0}/s committed); \
-         {stored} rows stored by then ({:.0} events/s end to end), backlog {}",
-        committed as f64 / elapsed,
-        stored as f64 / elapsed,
-        committed as i64 - stored
-    );
-    run.wait_rows(committed as i64).await?;
-    pipeline.cancel();
-    run.cleanup().await;
 
     // 3. Lag at half the bar.
     let run = Run::new(&nats_url).await?;
@@ -208,6 +205,33 @@ fn event() -> AuditEvent {
         .actor(Uuid::new_v4())
         .client(Some("203.0.113.9".into()), Some("bench".into()))
         .details(serde_json::json!({"method": "password"}))
+}
+
+/// One producer for SUSTAIN: transactions of `per_tx` events, paced to its share of `rate`
+/// events/s (or unpaced); returns the events committed.
+async fn produce_for(
+    pool: PgPool,
+    rate: Option<u64>,
+    per_tx: usize,
+    started: Instant,
+) -> Result<u64, Error> {
+    let mut tick = rate.map(|r| {
+        let tx_per_s = r as f64 / per_tx as f64 / PRODUCERS as f64;
+        tokio::time::interval(Duration::from_secs_f64(1.0 / tx_per_s))
+    });
+    let mut n = 0_u64;
+    while started.elapsed() < SUSTAIN {
+        if let Some(t) = tick.as_mut() {
+            t.tick().await;
+        }
+        let mut tx = pool.begin().await?;
+        for _ in 0..per_tx {
+            enqueue_audit(&mut tx, &event()).await?;
+        }
+        tx.commit().await?;
+        n += per_tx as u64;
+    }
+    Ok(n)
 }
 
 /// One producer: single-event transactions at LAG_RATE / LAG_PRODUCERS per second, noting when
