@@ -4,5 +4,6 @@ mod audit_log;
 mod chain;
 mod helpers;
 mod outage;
+mod pg_outage;
 mod pipeline;
 mod retention;
