@@ -201,6 +201,6 @@ impl AdminUsersApi {
         let admin_id = caller_id(&auth.0)?;
         let id = parse_id("user_id", &user_id.0)?;
         admin::reset_lockout(&platform, admin_id, id, &Client::of(req)).await?;
-        Ok(AdminReadResponse::Ok(Json(SuccessBody::yes())))
+        Ok(AdminReadResponse::Ok(Json(SuccessBody::ok())))
     }
 }

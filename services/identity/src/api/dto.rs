@@ -1,6 +1,5 @@
 //! Reply shapes shared by several routes (contract §2.1 "Response field definitions").
 
-use auth_tokens::TokenPair;
 use chrono::{DateTime, Utc};
 use poem_openapi::Object;
 
@@ -13,20 +12,7 @@ pub fn ts(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// `{"success": true}`.
-#[derive(Debug, Clone, Object)]
-pub struct SuccessBody {
-    /// Always true.
-    pub success: bool,
-}
-
-impl SuccessBody {
-    /// `{"success": true}`.
-    #[must_use]
-    pub fn yes() -> Self {
-        Self { success: true }
-    }
-}
+pub use auth_api_types::{SuccessBody, TokenResponse};
 
 /// A role as admin lists show it.
 #[derive(Debug, Clone, Object)]
@@ -222,33 +208,6 @@ impl From<&OrgRow> for OrganizationResponse {
             sso_enabled: o.sso_enabled.unwrap_or(false),
             created_at: ts(o.created_at),
             updated_at: ts(o.updated_at),
-        }
-    }
-}
-
-/// `TokenResponse`.
-#[derive(Debug, Clone, Object)]
-pub struct TokenResponse {
-    /// Access JWT.
-    pub access_token: String,
-    /// Refresh JWT.
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Access-token lifetime in seconds.
-    pub expires_in: i64,
-    /// Access-token expiry (RFC 3339).
-    pub expires_at: String,
-}
-
-impl From<TokenPair> for TokenResponse {
-    fn from(t: TokenPair) -> Self {
-        Self {
-            access_token: t.access_token,
-            refresh_token: t.refresh_token,
-            token_type: t.token_type,
-            expires_in: t.expires_in,
-            expires_at: t.expires_at,
         }
     }
 }

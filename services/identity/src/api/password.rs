@@ -65,7 +65,7 @@ pub enum SuccessResponse {
 }
 
 fn done() -> SuccessResponse {
-    SuccessResponse::Ok(Json(SuccessBody::yes()))
+    SuccessResponse::Ok(Json(SuccessBody::ok()))
 }
 
 /// Password and email flows.

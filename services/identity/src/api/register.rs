@@ -300,6 +300,6 @@ impl RegisterApi {
             &Client::of(req),
         )
         .await?;
-        Ok(SetPasswordResponse::Ok(Json(SuccessBody::yes())))
+        Ok(SetPasswordResponse::Ok(Json(SuccessBody::ok())))
     }
 }

@@ -5,20 +5,7 @@ use poem_openapi::Object;
 
 use crate::repo::sessions::SessionRow;
 
-/// `{"success": true}`.
-#[derive(Debug, Object)]
-pub struct SuccessBody {
-    /// Always true.
-    pub success: bool,
-}
-
-impl SuccessBody {
-    /// The one value.
-    #[must_use]
-    pub fn ok() -> Self {
-        Self { success: true }
-    }
-}
+pub use auth_api_types::SuccessBody;
 
 /// A session (contract §2.2 `SessionRecord`).
 #[derive(Debug, Object)]

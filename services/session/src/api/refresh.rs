@@ -1,5 +1,6 @@
 //! `POST /auth/refresh` (contract §2.1, §5.2, decision §9.18).
 
+use auth_api_types::TokenResponse;
 use auth_edge::ErrorEnvelope;
 use auth_host::Platform;
 use auth_tokens::TokenPair;
@@ -20,21 +21,6 @@ pub struct RefreshRequest {
     pub refresh_token: String,
     /// Switch the new tokens to this organisation; omitted keeps the token's organisation.
     pub organization_id: Option<String>,
-}
-
-/// The contract's `TokenResponse`.
-#[derive(Debug, Clone, Object)]
-pub struct TokenResponse {
-    /// Access token (JWT).
-    pub access_token: String,
-    /// Refresh token (JWT); the presented one is now spent.
-    pub refresh_token: String,
-    /// Always `Bearer`.
-    pub token_type: String,
-    /// Access-token lifetime in seconds.
-    pub expires_in: i64,
-    /// Access-token expiry (RFC 3339).
-    pub expires_at: String,
 }
 
 /// `POST /auth/refresh` reply: the `TokenResponse` fields, and the same values inside
