@@ -41,3 +41,22 @@ fn committed_ingress_routes_match_the_documents() {
         assert_eq!(count, routed, "every {service} path has one ingress route");
     }
 }
+
+#[test]
+fn the_combined_all_in_one_document_has_one_schema_per_name() {
+    // poem-openapi panics when two Rust types register the same schema name; shapes that
+    // several services answer with belong in libs/api-types.
+    let spec: serde_json::Value =
+        serde_json::from_str(&auth_server::openapi().spec()).expect("combined document");
+    let per_service: usize = documents::documents()
+        .iter()
+        .map(|(_, doc)| {
+            let doc: serde_json::Value = serde_json::from_str(doc).expect("json");
+            doc["paths"].as_object().map_or(0, serde_json::Map::len)
+        })
+        .sum();
+    assert_eq!(
+        spec["paths"].as_object().map_or(0, serde_json::Map::len),
+        per_service
+    );
+}
