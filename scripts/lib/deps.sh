@@ -82,7 +82,12 @@ deps_start() { # deps_start <dir> <durable 0|1>
     || { deps_log "redis failed"; cat "$dir/redis.log"; return 1; }
   deps_log "redis up on 127.0.0.1:$REDIS_PORT"
 
-  setsid "$NATS_BIN" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MON_PORT" -js -sd "$dir/nats" \
+  # JetStream reserves every stream's byte limit on disk; throw-away test servers hold many
+  # tests' streams at once, so they may reserve more than the disk really has.
+  { echo "jetstream {"; echo "  store_dir: \"$dir/nats\""
+    [ "$durable" = 1 ] || echo "  max_file_store: 1T"
+    echo "}"; } > "$dir/nats.conf"
+  setsid "$NATS_BIN" -a 127.0.0.1 -p "$NATS_PORT" -m "$NATS_MON_PORT" -c "$dir/nats.conf" \
     -P "$dir/nats.pid" -l "$dir/nats.log" </dev/null >/dev/null 2>&1 &
   deps_wait_for 15 curl -sf "http://127.0.0.1:$NATS_MON_PORT/healthz?js-enabled-only=true" \
     || { deps_log "nats failed"; cat "$dir/nats.log"; return 1; }

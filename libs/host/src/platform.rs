@@ -60,6 +60,7 @@ impl Platform {
             BusConfig::new(settings.nats.url.expose(), settings.nats.prefix.clone());
         bus_config.client_name = client_name.to_owned();
         bus_config.access_token_ttl = settings.jwt.access_expiry;
+        bus_config.audit_max_bytes = settings.nats.audit_max_bytes;
         let bus = Bus::connect(bus_config).await.context("NATS_URL")?;
 
         let revocation = platform_revocation(

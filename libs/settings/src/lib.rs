@@ -41,6 +41,7 @@
 //! | `REDIS_DISABLED` | false | run without Redis, with the fallbacks of contract §5.4 (ours) |
 //! | `NATS_URL` | `nats://127.0.0.1:4222` | JetStream server (ours) |
 //! | `NATS_PREFIX` | empty | prefix for subjects, streams and buckets; `[A-Za-z0-9_-]` (ours) |
+//! | `NATS_AUDIT_MAX_BYTES` | 1 GiB | byte limit of the `AUDIT` stream, reserved on disk (ours) |
 //! | `REVOCATION_MAX_STALENESS` | 10s | token-version watcher may lag this much before validation fails closed (ours) |
 //! | `JWT_ACCESS_SECRET` / `JWT_REFRESH_SECRET` | **required** | ≥ 32 chars, different, not weak or a placeholder |
 //! | `JWT_ACCESS_SECRET_PREVIOUS` / `JWT_REFRESH_SECRET_PREVIOUS` | empty | rotation window; same checks, ≠ active |

@@ -185,6 +185,10 @@ pub struct NatsSettings {
     /// `REVOCATION_MAX_STALENESS`: how stale the token-version watcher may be before
     /// validation fails closed.
     pub revocation_max_staleness: Duration,
+    /// `NATS_AUDIT_MAX_BYTES`: byte limit of the `AUDIT` stream (default 1 GiB). JetStream
+    /// reserves it on disk up front and refuses new publishes past it (DiscardNew), so the
+    /// outbox keeps events until the consumer catches up.
+    pub audit_max_bytes: i64,
 }
 
 impl NatsSettings {
@@ -214,10 +218,17 @@ impl NatsSettings {
         }
         let revocation_max_staleness =
             env.positive_duration("REVOCATION_MAX_STALENESS", Duration::from_secs(10));
+        let audit_max_bytes = env.int(
+            "NATS_AUDIT_MAX_BYTES",
+            1024 * 1024 * 1024,
+            1024 * 1024,
+            i64::MAX,
+        );
         Self {
             url,
             prefix,
             revocation_max_staleness,
+            audit_max_bytes,
         }
     }
 }

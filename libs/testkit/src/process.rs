@@ -52,6 +52,8 @@ impl TestEnv {
             ("REDIS_KEY_PREFIX", self.redis_prefix.clone()),
             ("NATS_URL", required("NATS_URL")),
             ("NATS_PREFIX", self.nats_prefix.clone()),
+            // JetStream reserves each stream's limit on disk: keep hundreds of tests' streams small
+            ("NATS_AUDIT_MAX_BYTES", (64 * 1024 * 1024).to_string()),
             ("JWT_ACCESS_SECRET", TEST_ACCESS_SECRET.to_owned()),
             ("JWT_REFRESH_SECRET", TEST_REFRESH_SECRET.to_owned()),
             ("API_PREFIX", TEST_API_PREFIX.to_owned()),
