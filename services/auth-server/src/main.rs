@@ -20,7 +20,10 @@ async fn main() -> anyhow::Result<()> {
                 "auth-server",
                 |s| s.server.port,
                 auth_server::openapi,
-                audit::start_background,
+                |platform| {
+                    session::start_background(platform);
+                    audit::start_background(platform);
+                },
             )
             .await
         }

@@ -23,7 +23,6 @@ pub mod repo;
 
 use auth_host::Platform;
 use poem_openapi::OpenApiService;
-use tokio::task::JoinHandle;
 
 /// The service name (log field, `X-Served-By`, OpenAPI document name).
 pub const NAME: &str = "session";
@@ -39,6 +38,7 @@ pub fn openapi() -> OpenApiService<api::Api, ()> {
 
 /// Starts the service's background work (the hourly cleanup scheduler); it stops on
 /// `platform.shutdown`.
-pub fn start_background(platform: &Platform) -> JoinHandle<()> {
-    jobs::start(platform)
+pub fn start_background(platform: &Platform) {
+    // The scheduler stops on `platform.shutdown`; nothing needs its handle.
+    drop(jobs::start(platform));
 }
