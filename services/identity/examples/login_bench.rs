@@ -1,0 +1,153 @@
+//! The issue's two numbers, measured in one run on this machine:
+//!
+//! 1. password logins per second at `BCRYPT_COST` 12 against raw bcrypt verifications per
+//!    second with the same crate and the same number of threads;
+//! 2. `GET /auth/me` p99 when idle against its p99 while logins saturate the CPU.
+//!
+//! Needs the dev services (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`). Run it optimised:
+//! `cargo run --release -p identity --example login_bench`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+const PASSWORD: &str = "Correct1Horse";
+const WINDOW: Duration = Duration::from_secs(15);
+
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Raw bcrypt verifications per second on `cores()` threads.
+fn raw_hashes_per_sec(hash: &str) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let threads: Vec<_> = (0..cores())
+        .map(|_| {
+            let (stop, done, hash) = (stop.clone(), done.clone(), hash.to_owned());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let ok = bcrypt::verify(PASSWORD, &hash).unwrap_or(false);
+                    assert!(ok);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(WINDOW);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn me_p99(client: &reqwest::Client, url: &str, token: &str, n: usize) -> Duration {
+    let mut times = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let resp = client.get(url).bearer_auth(token).send().await.expect("me");
+        assert!(resp.status().is_success());
+        let _ = resp.bytes().await;
+        times.push(t.elapsed());
+    }
+    times.sort();
+    times[(n * 99 / 100).min(n - 1)]
+}
+
+#[tokio::main]
+async fn main() {
+    let app = testkit::TestApp::start(
+        identity::NAME,
+        identity::openapi(),
+        &[
+            ("AUTH_ALLOW_BASE_USER_LOGIN", "true"),
+            ("BCRYPT_COST", "12"),
+            ("AUTH_ACCOUNT_ATTEMPTS_LIMIT", "1000000"),
+            ("RATE_LIMIT_REQUESTS", "1000000"),
+            ("EMAIL_PROVIDER", "log"),
+        ],
+    )
+    .await
+    .expect("start identity");
+    let hash = bcrypt::hash(PASSWORD, 12).expect("hash");
+    sqlx::query(
+        "insert into users (email, password_hash, first_name, last_name, status)
+         values ('bench@example.com', $1, 'B', 'M', 'active')",
+    )
+    .bind(&hash)
+    .execute(&app.platform.db)
+    .await
+    .expect("user");
+    let client = reqwest::Client::new();
+    let login_url = app.api("/auth/login");
+    let body = json!({"email": "bench@example.com", "password": PASSWORD});
+    let first: serde_json::Value = client
+        .post(&login_url)
+        .json(&body)
+        .send()
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = first["tokens"]["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let me_url = app.api("/auth/me");
+    me_p99(&client, &me_url, &token, 200).await; // warm-up
+    let idle = me_p99(&client, &me_url, &token, 2000).await;
+
+    let raw = tokio::task::spawn_blocking(move || raw_hashes_per_sec(&hash))
+        .await
+        .expect("raw");
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let ok = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let workers: Vec<_> = (0..cores() * 4)
+        .map(|_| {
+            let (stop, ok, client, url, body) = (
+                stop.clone(),
+                ok.clone(),
+                client.clone(),
+                login_url.clone(),
+                body.clone(),
+            );
+            tokio::spawn(async move {
+                while !stop.load(Ordering::Relaxed) {
+                    let resp = client.post(&url).json(&body).send().await.expect("login");
+                    if resp.status().is_success() {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    let _ = resp.bytes().await;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let busy = me_p99(&client, &me_url, &token, 2000).await;
+    let rest = WINDOW.saturating_sub(start.elapsed());
+    tokio::time::sleep(rest).await;
+    stop.store(true, Ordering::Relaxed);
+    let elapsed = start.elapsed().as_secs_f64();
+    for w in workers {
+        let _ = w.await;
+    }
+    let logins = ok.load(Ordering::Relaxed) as f64 / elapsed;
+    println!("cores: {}", cores());
+    println!("raw bcrypt-12 verifications/s: {raw:.2}");
+    println!(
+        "password logins/s:            {logins:.2} ({:.0}% of raw)",
+        logins / raw * 100.0
+    );
+    println!("GET /auth/me p99 idle:        {idle:?}");
+    println!(
+        "GET /auth/me p99 under load:  {busy:?} ({:.2}x idle)",
+        busy.as_secs_f64() / idle.as_secs_f64()
+    );
+}
