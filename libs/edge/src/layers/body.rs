@@ -2,6 +2,10 @@
 //! (possibly streamed) body up to the limit and keep it buffered for the layers inside. The
 //! whole read is bounded by `read_timeout` too, so a client trickling (or withholding) its
 //! body cannot hold a request open: it gets 408 `VALIDATION_ERROR`.
+//!
+//! NUL characters are refused here, in the path, the query, a form body or a JSON body
+//! (raw or as the `\u0000` escape), with 400 `INVALID_INPUT`: no field of the contract can
+//! hold one, and Postgres text cannot store one (it would surface as a 500).
 
 use poem::{Endpoint, Request, Response, error::ReadBodyError, http::header};
 
@@ -17,6 +21,14 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        if has_encoded_nul(req.uri().path().as_bytes())
+            || req
+                .uri()
+                .query()
+                .is_some_and(|q| has_encoded_nul(q.as_bytes()))
+        {
+            return Ok(nul_refused());
+        }
         let limit = self.shared.cfg.body_limit;
         let declared = req
             .headers()
@@ -40,8 +52,42 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
                 return Ok(ApiError::bad_request("Could not read request body").to_response());
             }
         };
+        let form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
+        if body.contains(&0) || contains(&body, b"\\u0000") || (form && has_encoded_nul(&body)) {
+            return Ok(nul_refused());
+        }
         req.extensions_mut().insert(BufferedBody(body.clone()));
         req.set_body(body);
         Ok(into_response(self.inner.call(req).await))
+    }
+}
+
+fn nul_refused() -> Response {
+    ApiError::bad_request("Input must not contain NUL characters").to_response()
+}
+
+/// `%00` (percent-encoded NUL) anywhere in `bytes`.
+fn has_encoded_nul(bytes: &[u8]) -> bool {
+    contains(bytes, b"%00")
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{contains, has_encoded_nul};
+
+    #[test]
+    fn finds_encoded_and_escaped_nul() {
+        assert!(has_encoded_nul(b"client_id=%00"));
+        assert!(!has_encoded_nul(b"client_id=%20a"));
+        assert!(contains(br#"{"a":"x\u0000"}"#, b"\\u0000"));
+        assert!(!contains(br#"{"a":"x\u0001"}"#, b"\\u0000"));
     }
 }

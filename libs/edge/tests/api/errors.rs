@@ -200,3 +200,36 @@ async fn ten_megabytes_is_413_with_the_default_limit() {
         .await;
     envelope(resp, 413, "VALIDATION_ERROR").await;
 }
+
+// API-02: NUL characters never reach a handler (Postgres text cannot hold them: a 500).
+#[tokio::test]
+async fn nul_characters_are_400_invalid_input_before_the_handler() {
+    let a = crate::helpers::app(crate::helpers::config()).await;
+    let escaped = a
+        .cli
+        .post("/echo")
+        .content_type("application/json")
+        .body(r#"{"name":"a\u0000b"}"#)
+        .send()
+        .await;
+    crate::helpers::envelope(escaped, 400, "INVALID_INPUT").await;
+    let form = a
+        .cli
+        .post("/echo")
+        .content_type("application/x-www-form-urlencoded")
+        .body("client_id=%00&x=1")
+        .send()
+        .await;
+    crate::helpers::envelope(form, 400, "INVALID_INPUT").await;
+    let query = a.cli.get("/health?x=%00").send().await;
+    crate::helpers::envelope(query, 400, "INVALID_INPUT").await;
+    assert_eq!(a.calls.get(), 0, "the handler never ran");
+    let fine = a
+        .cli
+        .post("/echo")
+        .content_type("application/json")
+        .body(r#"{"name":"a%20b"}"#)
+        .send()
+        .await;
+    assert_eq!(fine.0.status().as_u16(), 201, "ordinary input still passes");
+}
