@@ -190,34 +190,56 @@ pub(crate) use rotate_sql;
 /// The plain rotation (see [`rotate_sql!`] for the parameters).
 const ROTATE_SQL: &str = rotate_sql!("", "");
 
-/// Revokes every live row of a family (`reason` as `revoked_reason`) and terminates the
-/// family's session, in one statement. Returns how many rows it revoked.
+/// Revokes every live row of a family (`reason` as `revoked_reason`) and terminates every
+/// session of the family. Returns how many rows it revoked.
+///
+/// Robust against a rotation committing meanwhile (RT-02, RT-03): a single `update` that
+/// waits on a row being rotated re-checks only that row, finds it consumed and never sees
+/// the child. So the revocation repeats until a fresh statement sees no live row of the
+/// family. Each pass revokes (and locks) every row a rotation could still consume; a new
+/// live row can only come from a rotation that was already waiting or committing, so the
+/// loop ends as soon as those are done. Sessions are terminated afterwards, by family, when
+/// no rotation can move them any more. Run it inside a transaction for atomicity.
 pub async fn revoke_family(
     conn: &mut PgConnection,
     family_id: Uuid,
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<u64, sqlx::Error> {
-    let revoked: i64 = sqlx::query_scalar(
-        "with revoked as (
-             update refresh_tokens
+    let mut total: u64 = 0;
+    loop {
+        let revoked = sqlx::query(
+            "update refresh_tokens
                 set revoked = true, revoked_at = $3, revoked_reason = $2, updated_at = $3
-              where family_id = $1 and revoked is not true
-             returning id
-         ),
-         ended as (
-             update sessions s
-                set terminated = true, terminated_at = $3, updated_at = $3
-               from revoked r
-              where s.refresh_token_id = r.id and s.terminated is not true
-             returning s.id
-         )
-         select count(*) from revoked",
+              where family_id = $1 and revoked is not true",
+        )
+        .bind(family_id)
+        .bind(reason)
+        .bind(now)
+        .execute(&mut *conn)
+        .await?
+        .rows_affected();
+        total = total.saturating_add(revoked);
+        let live: bool = sqlx::query_scalar(
+            "select exists (select 1 from refresh_tokens
+                             where family_id = $1 and revoked is not true)",
+        )
+        .bind(family_id)
+        .fetch_one(&mut *conn)
+        .await?;
+        if !live {
+            break;
+        }
+    }
+    sqlx::query(
+        "update sessions
+            set terminated = true, terminated_at = $2, updated_at = $2
+          where terminated is not true
+            and refresh_token_id in (select id from refresh_tokens where family_id = $1)",
     )
     .bind(family_id)
-    .bind(reason)
     .bind(now)
-    .fetch_one(conn)
+    .execute(conn)
     .await?;
-    Ok(u64::try_from(revoked).unwrap_or(0))
+    Ok(total)
 }

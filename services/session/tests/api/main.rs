@@ -8,4 +8,5 @@ mod helpers;
 mod jobs;
 mod logout;
 mod refresh;
+mod reuse_race;
 mod sessions;
