@@ -110,6 +110,16 @@ impl From<AppRow> for AppRecord {
     }
 }
 
+impl AppRecord {
+    /// The record with `webhooks` emptied, for callers who are not app admins (webhook URLs
+    /// often embed a secret).
+    #[must_use]
+    pub fn without_webhooks(mut self) -> Self {
+        self.webhooks = Vec::new();
+        self
+    }
+}
+
 /// `{apps: [AppRecord]}`.
 #[derive(Debug, Object)]
 pub struct AppList {

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::admin_apps::app_not_found;
-use super::app_dto::AppList;
+use super::app_dto::{AppList, AppRecord};
 use super::common::{AuditCtx, caller_id, internal, parse_id, require_platform_admin};
 use crate::repo::{apps, users};
 
@@ -203,7 +203,8 @@ pub struct MeAppsApi;
 
 #[OpenApi(tag = "ApiTags::Me")]
 impl MeAppsApi {
-    /// The apps the caller holds an active grant for.
+    /// The apps the caller holds an active grant for; `webhooks` is always empty (webhook URLs
+    /// are secrets only admins see).
     #[oai(path = "/me/apps", method = "get", operation_id = "listMyApps")]
     async fn my_apps(
         &self,
@@ -213,7 +214,10 @@ impl MeAppsApi {
         let me = caller_id(&auth.0)?;
         let rows = apps::granted_to(&platform.db, me).await.map_err(internal)?;
         Ok(UserAppsResponse::Ok(Json(AppList {
-            apps: rows.into_iter().map(Into::into).collect(),
+            apps: rows
+                .into_iter()
+                .map(|r| AppRecord::from(r).without_webhooks())
+                .collect(),
         })))
     }
 }

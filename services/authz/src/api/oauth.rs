@@ -176,10 +176,22 @@ impl TokenResponse {
     }
 }
 
-/// A stored hash nothing matches, verified for unknown clients so every failure costs the
-/// same work (M2M-01).
+/// A stored hash nothing matches (only its HMAC work matters).
 static DUMMY_HASH: LazyLock<String> =
     LazyLock::new(|| SecretKey::derive("dummy-key-for-unknown-clients").hash("x"));
+
+/// A well-formed bcrypt hash (salt and digest of a published test vector) at `cost`: verifying
+/// against it costs what verifying an imported hash of that cost does, and never matches a
+/// client secret in practice.
+fn dummy_bcrypt(cost: u32) -> String {
+    format!("$2b${cost:02}$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
+}
+
+/// Verifies `secret` against a bcrypt `hash` on the blocking pool.
+async fn bcrypt_verify(secret: &str, hash: String) -> anyhow::Result<bool> {
+    let secret = secret.to_owned();
+    Ok(tokio::task::spawn_blocking(move || bcrypt::verify(secret, &hash).unwrap_or(false)).await?)
+}
 
 /// The OAuth token endpoint.
 #[derive(Debug, Default, Clone, Copy)]
@@ -231,43 +243,68 @@ impl OAuthApi {
 }
 
 /// Authenticates the client and signs its token.
+///
+/// Every refusal costs one bcrypt verification (M2M-01): the real one for an imported bcrypt
+/// hash, otherwise one against [`dummy_bcrypt`] at `BCRYPT_COST`, so an unknown id, a wrong
+/// secret (fast or bcrypt hash), an unreadable hash and a revoked client all take the same
+/// time. Only a successful fast-hash authentication skips bcrypt.
 async fn grant(
     platform: &Platform,
     request: &TokenRequest,
 ) -> anyhow::Result<Result<TokenGranted, OAuthFailure>> {
-    let denied = OAuthFailure::invalid_client(request.basic);
     let jwt = &platform.settings.jwt;
     let key = SecretKey::derive(jwt.access_secret.expose());
-    let Some(client) = m2m::credentials(&platform.db, &request.client_id).await? else {
-        let _ = key.matches(&DUMMY_HASH, &request.client_secret);
-        return Ok(Err(denied));
+    let mut paid_bcrypt = false;
+    // Postgres text cannot hold NUL: such an id cannot exist (§2.7: `invalid_client`).
+    let client = if request.client_id.contains('\0') {
+        None
+    } else {
+        m2m::credentials(&platform.db, &request.client_id).await?
     };
-    let stored = client.client_secret_hash.as_str();
-    let verified = match secret::kind(stored) {
-        HashKind::Fast if key.matches(stored, &request.client_secret) => Verified::Current,
-        HashKind::Fast => match jwt.access_secret_previous.as_ref() {
-            Some(prev)
-                if SecretKey::derive(prev.expose()).matches(stored, &request.client_secret) =>
-            {
-                Verified::Rehash
-            }
-            _ => Verified::No,
-        },
-        HashKind::Bcrypt => {
-            let (secret, hash) = (request.client_secret.clone(), stored.to_owned());
-            let ok =
-                tokio::task::spawn_blocking(move || bcrypt::verify(secret, &hash).unwrap_or(false))
-                    .await?;
-            if ok { Verified::Rehash } else { Verified::No }
-        }
-        HashKind::Unknown => {
+    let verified = match &client {
+        None => {
             let _ = key.matches(&DUMMY_HASH, &request.client_secret);
             Verified::No
         }
+        Some(client) => {
+            let stored = client.client_secret_hash.as_str();
+            match secret::kind(stored) {
+                HashKind::Fast if key.matches(stored, &request.client_secret) => Verified::Current,
+                HashKind::Fast => match jwt.access_secret_previous.as_ref() {
+                    Some(prev)
+                        if SecretKey::derive(prev.expose())
+                            .matches(stored, &request.client_secret) =>
+                    {
+                        Verified::Rehash
+                    }
+                    _ => Verified::No,
+                },
+                HashKind::Bcrypt => {
+                    paid_bcrypt = true;
+                    if bcrypt_verify(&request.client_secret, stored.to_owned()).await? {
+                        Verified::Rehash
+                    } else {
+                        Verified::No
+                    }
+                }
+                HashKind::Unknown => {
+                    let _ = key.matches(&DUMMY_HASH, &request.client_secret);
+                    Verified::No
+                }
+            }
+        }
     };
-    if verified == Verified::No || !client.usable {
-        return Ok(Err(denied));
-    }
+    let client = match client {
+        Some(c) if verified != Verified::No && c.usable => c,
+        _ => {
+            if !paid_bcrypt {
+                let dummy = dummy_bcrypt(platform.settings.auth.bcrypt_cost);
+                let _ = bcrypt_verify(&request.client_secret, dummy).await?;
+            }
+            return Ok(Err(OAuthFailure::invalid_client(request.basic)));
+        }
+    };
+    let stored = client.client_secret_hash.as_str();
     if verified == Verified::Rehash {
         // a legacy bcrypt hash (or one under the previous JWT secret) is replaced once
         m2m::replace_hash(
@@ -315,7 +352,7 @@ async fn audit_denied(platform: &Platform, cx: &AuditCtx, client_id: &str) {
             .map_err(|e| anyhow::anyhow!("{e}"))?
             .resource("m2m_client", None)
             .details(
-                serde_json::json!({"client_id": client_id.chars().take(100).collect::<String>()}),
+                serde_json::json!({"client_id": client_id.chars().filter(|c| !c.is_control()).take(100).collect::<String>()}),
             );
         let mut conn = platform.db.acquire().await?;
         auth_bus::enqueue_audit(&mut conn, &event).await?;
@@ -323,5 +360,19 @@ async fn audit_denied(platform: &Platform, cx: &AuditCtx, client_id: &str) {
     };
     if let Err(e) = write.await {
         tracing::warn!(error = %e, "could not write m2m.token_denied audit event");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dummy_bcrypt_hash_is_well_formed_at_any_cost() {
+        for cost in [4, 10] {
+            let hash = dummy_bcrypt(cost);
+            assert_eq!(secret::kind(&hash), HashKind::Bcrypt);
+            assert_eq!(bcrypt::verify("anything", &hash).ok(), Some(false));
+        }
     }
 }

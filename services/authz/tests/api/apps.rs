@@ -415,3 +415,43 @@ async fn grant_bad_ids() {
         .expect("count");
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn me_apps_hides_webhook_urls() {
+    let app = app().await;
+    let (_, admin) = user_token(&app, "root@example.com", &["system_admin"]).await;
+    let (member, member_token) = user_token(&app, "m@example.com", &["base_user"]).await;
+    let secret_url = "https://hooks.slack.example.com/services/T000/B000/XXXXSECRET";
+    let shop = create(
+        &app,
+        &admin,
+        json!({"code": "shop", "name": "Shop",
+               "webhooks": [{"url": secret_url, "events": ["user.registered"]}]}),
+    )
+    .await;
+    let app_id = shop["id"].as_str().expect("id");
+    let (status, _) = call(
+        &app,
+        Method::POST,
+        &format!("/admin/users/{member}/apps/{app_id}"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, mine) = call(&app, Method::GET, "/me/apps", Some(&member_token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(mine["apps"][0]["code"], "shop");
+    assert_eq!(mine["apps"][0]["webhooks"], json!([]));
+    assert!(!mine.to_string().contains("XXXXSECRET"), "{mine}");
+    // admins still see them
+    let (_, list) = call(
+        &app,
+        Method::GET,
+        &format!("/admin/users/{member}/apps"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(list["apps"][0]["webhooks"][0]["url"], secret_url);
+}

@@ -459,3 +459,100 @@ async fn an_imported_bcrypt_hash_is_replaced_on_first_use() {
         "the fast hash accepts the same secret"
     );
 }
+
+/// The fastest of `n` runs of `f`.
+async fn fastest<F, Fut>(n: usize, mut f: F) -> std::time::Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let mut best = std::time::Duration::MAX;
+    for _ in 0..n {
+        let start = std::time::Instant::now();
+        f().await;
+        best = best.min(start.elapsed());
+    }
+    best
+}
+
+#[tokio::test]
+async fn every_refusal_costs_one_bcrypt_so_ids_do_not_leak_m2m_01() {
+    let app = app().await;
+    let (_, admin) = user_token(&app, "root@example.com", &["system_admin"]).await;
+    let (_, fast_secret) = register(&app, &admin, "fast", &[]).await;
+    // the test server runs BCRYPT_COST 10; an imported hash of that cost
+    let legacy = bcrypt::hash("legacy-secret-0123456789", 10).expect("bcrypt");
+    for (id, hash) in [("legacy", legacy.as_str()), ("odd", "md5$abcdef")] {
+        sqlx::query(
+            "insert into m2m_clients (client_id, client_secret_hash, name, scopes)
+             values ($1, $2, 'Imported', '{a}')",
+        )
+        .bind(id)
+        .bind(hash)
+        .execute(&app.platform.db)
+        .await
+        .expect("insert");
+    }
+    let one_bcrypt = fastest(3, || {
+        let hash = legacy.clone();
+        async move {
+            let ok = tokio::task::spawn_blocking(move || bcrypt::verify("wrong", &hash))
+                .await
+                .expect("join");
+            assert_eq!(ok.ok(), Some(false));
+        }
+    })
+    .await;
+    let wrong = "w".repeat(64);
+    for id in ["nobody", "fast", "legacy", "odd"] {
+        let body = format!("grant_type=client_credentials&client_id={id}&client_secret={wrong}");
+        let took = fastest(2, || {
+            let body = body.clone();
+            let app = &app;
+            async move {
+                let r = token(app, FORM, &body, None).await;
+                assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{id}: {}", r.body);
+                assert_eq!(r.body["error"], "invalid_client");
+            }
+        })
+        .await;
+        assert!(
+            took * 10 >= one_bcrypt * 6,
+            "{id}: refusal took {took:?}, one bcrypt takes {one_bcrypt:?}"
+        );
+    }
+    // a NUL in the client id never reaches Postgres (it was a 500): invalid_client after the
+    // same work (Basic, since the edge answers a NUL in a form or JSON body itself)
+    for id in ["\0", "a\0b"] {
+        let took = fastest(2, || async {
+            let r = token(
+                &app,
+                FORM,
+                "grant_type=client_credentials",
+                Some((id, &wrong)),
+            )
+            .await;
+            assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{id:?}: {}", r.body);
+            assert_eq!(r.body["error"], "invalid_client");
+        })
+        .await;
+        assert!(took * 10 >= one_bcrypt * 6, "NUL id: {took:?}");
+    }
+    let r = token(
+        &app,
+        FORM,
+        &format!("grant_type=client_credentials&client_id=%00&client_secret={wrong}"),
+        None,
+    )
+    .await;
+    assert!(r.status.is_client_error(), "{}", r.body);
+    // the fast path stays for the real secret
+    let r = token(
+        &app,
+        FORM,
+        &format!("grant_type=client_credentials&client_id=fast&client_secret={fast_secret}"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK);
+}
