@@ -67,7 +67,7 @@ pub enum RevokeSessionsResponse {
     /// Missing or invalid bearer token.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorEnvelope>),
-    /// Not a `system_admin`.
+    /// Neither `system_admin` nor `super_admin` (`INSUFFICIENT_PERMISSIONS`).
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// No such user (`USER_NOT_FOUND`).
@@ -130,7 +130,7 @@ impl AdminSessionsApi {
         Ok(AdminTerminateSessionResponse::Ok(Json(SuccessBody::ok())))
     }
 
-    /// Ends every session of a user (its logout-all). `system_admin` only. No body.
+    /// Ends every session of a user (its logout-all); platform admins only (§9.8). No body.
     #[oai(
         path = "/admin/users/:user_id/revoke-sessions",
         method = "post",
@@ -144,7 +144,7 @@ impl AdminSessionsApi {
         /// The user id.
         user_id: Path<String>,
     ) -> poem::Result<RevokeSessionsResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let admin = gate::caller(&auth.0)?;
         let user = gate::uuid("user_id", &user_id.0)?;
         revoke_all(&platform, user, admin, &Client::of(req)).await?;

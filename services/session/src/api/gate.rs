@@ -17,16 +17,6 @@ pub fn platform_admin(claims: &AccessClaims) -> Result<(), ApiError> {
     }
 }
 
-/// The platform-admin route gate, then the handler's `system_admin` check (403 `FORBIDDEN`).
-pub fn system_admin(claims: &AccessClaims) -> Result<(), ApiError> {
-    platform_admin(claims)?;
-    if claims.has_role("system_admin") {
-        Ok(())
-    } else {
-        Err(ApiError::forbidden("system_admin role required"))
-    }
-}
-
 /// A UUID path or body value, else 400 `INVALID_INPUT` naming `field`.
 pub fn uuid(field: &str, value: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(value.trim())

@@ -1,5 +1,5 @@
 //! `/admin/jobs*` (contract §2.11): the cleanup jobs' status, manual runs, pause and resume.
-//! Platform-admin route, `system_admin` in the handler.
+//! Platform-admin routes: `system_admin` or `super_admin` (decision §9.8).
 
 use auth_edge::{ApiError, ErrorEnvelope};
 use auth_host::Platform;
@@ -103,7 +103,7 @@ macro_rules! job_response {
             /// Missing or invalid bearer token.
             #[oai(status = 401)]
             Unauthorized(Json<ErrorEnvelope>),
-            /// Not a `system_admin`.
+            /// Neither `system_admin` nor `super_admin` (`INSUFFICIENT_PERMISSIONS`).
             #[oai(status = 403)]
             Forbidden(Json<ErrorEnvelope>),
             /// No such job (`NOT_FOUND` "job not found").
@@ -151,7 +151,7 @@ impl JobsApi {
         platform: Data<&Platform>,
         auth: BearerAuth,
     ) -> poem::Result<ListJobsResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let rows = repo::list(&platform.db).await.map_err(internal)?;
         Ok(ListJobsResponse::Ok(Json(JobList {
             jobs: rows.into_iter().map(JobStatus::from).collect(),
@@ -167,7 +167,7 @@ impl JobsApi {
         /// The job name.
         name: Path<String>,
     ) -> poem::Result<GetJobResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let row = repo::get(&platform.db, job(&name.0)?)
             .await
             .map_err(internal)?
@@ -188,7 +188,7 @@ impl JobsApi {
         /// The job name.
         name: Path<String>,
     ) -> poem::Result<TriggerJobResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let job = job(&name.0)?;
         crate::jobs::trigger(&platform, job);
         Ok(TriggerJobResponse::Ok(Json(Triggered {
@@ -209,7 +209,7 @@ impl JobsApi {
         /// The job name.
         name: Path<String>,
     ) -> poem::Result<PauseJobResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let job = job(&name.0)?;
         repo::set_paused(&platform.db, job, true)
             .await
@@ -232,7 +232,7 @@ impl JobsApi {
         /// The job name.
         name: Path<String>,
     ) -> poem::Result<ResumeJobResponse> {
-        gate::system_admin(&auth.0)?;
+        gate::platform_admin(&auth.0)?;
         let job = job(&name.0)?;
         repo::set_paused(&platform.db, job, false)
             .await

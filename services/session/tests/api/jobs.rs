@@ -47,7 +47,7 @@ async fn finished_after(app: &testkit::TestApp, admin: &str, name: &str, since: 
 }
 
 #[tokio::test]
-async fn job_routes_are_for_system_admins() {
+async fn job_routes_are_for_platform_admins_super_admin_included() {
     let app = spawn().await;
     let (_, plain) = admin_token(&app, &[]).await;
     let (_, super_admin) = admin_token(&app, &["super_admin"]).await;
@@ -58,8 +58,31 @@ async fn job_routes_are_for_system_admins() {
         (status, code(&body)),
         (StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS")
     );
-    let (status, body) = call(get.clone(), &app.api("/admin/jobs"), &super_admin).await;
-    assert_eq!((status, code(&body)), (StatusCode::FORBIDDEN, "FORBIDDEN"));
+    // decision §9.8: super_admin may use every platform-admin route but apps, m2m, registry
+    // and pools; a base user is refused on every job route
+    let post = reqwest::Method::POST;
+    let job = "/admin/jobs/cleanup.sessions";
+    for (method, path) in [
+        (get.clone(), "/admin/jobs".to_owned()),
+        (get.clone(), job.to_owned()),
+        (post.clone(), format!("{job}/trigger")),
+        (post.clone(), format!("{job}/pause")),
+        (post.clone(), format!("{job}/resume")),
+    ] {
+        let (status, body) = call(method.clone(), &app.api(&path), &plain).await;
+        assert_eq!(
+            (status, code(&body)),
+            (StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS"),
+            "{path}"
+        );
+        let (status, body) = call(method, &app.api(&path), &super_admin).await;
+        let want = if path.ends_with("/trigger") {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        };
+        assert_eq!(status, want, "super_admin {path}: {body}");
+    }
 
     let (status, body) = call(get.clone(), &app.api("/admin/jobs"), &admin).await;
     assert_eq!(status, StatusCode::OK);

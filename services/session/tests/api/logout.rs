@@ -232,7 +232,7 @@ async fn logout_all_needs_a_bearer() {
 }
 
 #[tokio::test]
-async fn admin_revoke_sessions_is_logout_all_for_system_admins_only() {
+async fn admin_revoke_sessions_is_logout_all_for_platform_admins_super_admin_included() {
     let app = spawn().await;
     let user = create_user(&app, &[]).await;
     let issued = login(&app, user).await;
@@ -241,13 +241,11 @@ async fn admin_revoke_sessions_is_logout_all_for_system_admins_only() {
     let (admin_id, admin) = admin_token(&app, &["system_admin"]).await;
     let url = |id: &str| app.api(&format!("/admin/users/{id}/revoke-sessions"));
     let uid = user.to_string();
-    for (token, status, err) in [
-        (&plain, StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS"),
-        (&super_admin, StatusCode::FORBIDDEN, "FORBIDDEN"),
-    ] {
-        let (got, body) = post_json(&url(&uid), &json!({}), Some(token)).await;
-        assert_eq!((got, code(&body)), (status, err));
-    }
+    let (got, body) = post_json(&url(&uid), &json!({}), Some(&plain)).await;
+    assert_eq!(
+        (got, code(&body)),
+        (StatusCode::FORBIDDEN, "INSUFFICIENT_PERMISSIONS")
+    );
     assert_eq!(family_rows(&app, issued.family_id).await, (1, 1));
     let (got, body) = post_json(&url("nope"), &json!({}), Some(&admin)).await;
     assert_eq!(
@@ -283,4 +281,10 @@ async fn admin_revoke_sessions_is_logout_all_for_system_admins_only() {
     assert_eq!(audits.len(), 1);
     assert_eq!(audits[0]["user_id"], json!(admin_id.to_string()));
     assert_eq!(audits[0]["details"]["subject_user_id"], json!(uid));
+
+    // decision §9.8: super_admin may revoke a user's sessions too
+    let other = login(&app, user).await;
+    let (got, body) = post_json(&url(&uid), &json!({}), Some(&super_admin)).await;
+    assert_eq!((got, body), (StatusCode::OK, json!({"success": true})));
+    assert_eq!(family_rows(&app, other.family_id).await, (0, 1));
 }
