@@ -1,6 +1,8 @@
 //! `POST /admin/permissions/register` (contract §2.11, §6.2, §9.12): a service reconciles its
-//! permission slice. Callers: a `system_admin` user, or an m2m service token whose `scopes`
-//! contain `permissions:register`.
+//! permission slice. Callers: a `system_admin` user (any service), or an m2m service token
+//! with `permissions:register` for the service named like its `client_id`, or with
+//! `permissions:register:<service>` for that service. A prune bumps the token version of every
+//! holder of a role that loses a permission, in the same transaction (AZ-02, §9.6).
 
 use auth_edge::{ApiError, ErrorCode, ErrorEnvelope};
 use auth_host::Platform;
@@ -13,11 +15,29 @@ use serde_json::json;
 
 use super::ApiTags;
 use super::common::{AuditCtx, SYSTEM_ADMIN, internal};
+use super::org_gate::{bump_all, publish_all};
 use crate::domain::permissions::{self as rules, NewPermission};
 use crate::repo::permissions as repo;
 
 /// The scope a service token needs here (§9.12).
 pub const REGISTER_SCOPE: &str = "permissions:register";
+
+/// Whether `scope` lets a service token call the registry at all.
+fn is_register_scope(scope: &str) -> bool {
+    scope == REGISTER_SCOPE
+        || scope
+            .strip_prefix(REGISTER_SCOPE)
+            .is_some_and(|rest| rest.len() > 1 && rest.starts_with(':'))
+}
+
+/// Whether a service token may reconcile `service`: `permissions:register` for its own
+/// slice (`service` = `client_id`), or `permissions:register:<service>` for a named one.
+fn may_register(client_id: &str, scopes: &[String], service: &str) -> bool {
+    let named = format!("{REGISTER_SCOPE}:{service}");
+    scopes
+        .iter()
+        .any(|s| *s == named || (s == REGISTER_SCOPE && service == client_id))
+}
 
 /// One permission of the slice.
 #[derive(Debug, Object)]
@@ -66,7 +86,7 @@ pub enum RegisterResponse {
     /// Bad input, or `service` = `core`.
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),
-    /// Neither a system admin nor a service token with `permissions:register`.
+    /// Neither a system admin nor a service token allowed to register this service.
     #[oai(status = 403)]
     Forbidden(Json<ErrorEnvelope>),
     /// A code belongs to another service.
@@ -97,8 +117,8 @@ impl PermissionsApi {
             Principal::User(c) if c.has_role(SYSTEM_ADMIN) => {
                 (uuid::Uuid::parse_str(&c.uid).ok(), None)
             }
-            Principal::Service(c) if c.has_scope(REGISTER_SCOPE) => {
-                (None, Some(c.client_id.clone()))
+            Principal::Service(c) if c.scopes.iter().any(|s| is_register_scope(s)) => {
+                (None, Some(c))
             }
             _ => {
                 return Err(ApiError::new(
@@ -111,6 +131,16 @@ impl PermissionsApi {
         let b = body.0;
         let field = |(f, m): rules::FieldError| ApiError::invalid_input(f, m);
         rules::check_service(&b.service).map_err(field)?;
+        if let Some(c) = client
+            && !may_register(&c.client_id, &c.scopes, &b.service)
+        {
+            return Err(ApiError::new(
+                ErrorCode::InsufficientPermissions,
+                "A service token may register only its own service (client_id) or one named by a permissions:register:<service> scope",
+            )
+            .into());
+        }
+        let client = client.map(|c| c.client_id.clone());
         let list = rules::check_list(
             b.permissions
                 .into_iter()
@@ -147,6 +177,11 @@ impl PermissionsApi {
             // another service took a code between the check and the write
             return Err(ApiError::conflict("Permission codes belong to another service").into());
         }
+        // every holder of a role losing a permission gets a new token version (AZ-02, §9.6)
+        let holders = repo::holders_of_pruned(&mut tx, &b.service, &codes)
+            .await
+            .map_err(internal)?;
+        let bumps = bump_all(&mut tx, &holders).await?;
         let pruned = repo::prune(&mut tx, &b.service, &codes)
             .await
             .map_err(internal)?;
@@ -159,10 +194,30 @@ impl PermissionsApi {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        publish_all(&platform, bumps).await;
         Ok(RegisterResponse::Ok(Json(RegisterResult {
             service: b.service,
             upserted_count: upserted,
             pruned_codes: (!pruned.is_empty()).then_some(pruned),
         })))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_tokens_register_their_own_or_named_services_only() {
+        let own = vec![REGISTER_SCOPE.to_owned()];
+        assert!(may_register("billing", &own, "billing"));
+        assert!(!may_register("billing", &own, "payments"));
+        let named = vec![format!("{REGISTER_SCOPE}:payments")];
+        assert!(may_register("deployer", &named, "payments"));
+        assert!(!may_register("deployer", &named, "billing"));
+        assert!(!may_register("payments", &named, "paymentsx"));
+        assert!(is_register_scope("permissions:register:x"));
+        assert!(!is_register_scope("permissions:register:"));
+        assert!(!is_register_scope("permissions:registerx"));
     }
 }

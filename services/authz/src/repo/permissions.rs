@@ -59,6 +59,32 @@ pub async fn upsert(
     Ok(done.rows_affected())
 }
 
+/// The users holding (as a base role or through a live membership) a role that grants one of
+/// `service`'s permissions not in `keep`: the holders whose tokens a prune changes (§9.6).
+pub async fn holders_of_pruned(
+    conn: &mut PgConnection,
+    service: &str,
+    keep: &[String],
+) -> Result<Vec<uuid::Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "with roles_hit as (
+             select distinct rp.role_id from role_permissions rp
+               join permissions p on p.id = rp.permission_id
+              where p.service = $1 and p.code <> all($2))
+         select ubr.user_id from user_base_roles ubr
+          where ubr.role_id in (select role_id from roles_hit)
+         union
+         select m.user_id from organization_member_roles omr
+           join organization_members m on m.id = omr.membership_id and m.deleted_at is null
+          where omr.role_id in (select role_id from roles_hit)
+         order by 1",
+    )
+    .bind(service)
+    .bind(keep)
+    .fetch_all(conn)
+    .await
+}
+
 /// Deletes `service`'s permissions not in `keep` (grants cascade out of roles); returns the
 /// pruned codes.
 pub async fn prune(

@@ -9,5 +9,6 @@ mod org_flow;
 mod org_members;
 mod org_self;
 mod orgs;
+mod permissions;
 mod roles;
 mod walk;

@@ -250,8 +250,8 @@ fn slice(service: &str, n: usize) -> Vec<Value> {
         .collect()
 }
 
-async fn service_token(app: &TestApp, admin: &str, scopes: &[&str]) -> String {
-    let client_id = format!("svc-{}", &Uuid::new_v4().simple().to_string()[..8]);
+/// Registers an m2m client `client_id` with `scopes` and returns a service token for it.
+pub async fn service_token(app: &TestApp, admin: &str, client_id: &str, scopes: &[&str]) -> String {
     let (status, body) = call(
         app,
         Method::POST,
@@ -271,8 +271,8 @@ async fn service_token(app: &TestApp, admin: &str, scopes: &[&str]) -> String {
 async fn register_reconciles_a_slice_and_prunes_out_of_roles_9_12() {
     let app = app().await;
     let (_, admin) = user_token(&app, "root@example.com", &["system_admin"]).await;
-    let svc = service_token(&app, &admin, &["permissions:register"]).await;
-    let weak = service_token(&app, &admin, &["other"]).await;
+    let svc = service_token(&app, &admin, "billing", &["permissions:register"]).await;
+    let weak = service_token(&app, &admin, "weak", &["other"]).await;
     let (_, plain) = user_token(&app, "u@example.com", &["base_user"]).await;
     let body = json!({"service": "billing", "permissions": slice("billing", 3)});
     for token in [&weak, &plain] {
