@@ -9,11 +9,12 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use super::ApiTags;
 use auth_edge::ErrorEnvelope;
 
-/// `POST /auth/validate` request.
+/// `POST /auth/validate` request. Any JSON object parses (contract §2.1: 400 only for
+/// unparsable JSON); a missing, null or non-string `token` is simply not valid.
 #[derive(Debug, Object)]
 pub struct ValidateRequest {
-    /// The access token to check.
-    pub token: String,
+    /// The access token to check (a string; any other value answers `{"valid": false}`).
+    pub token: Option<serde_json::Value>,
 }
 
 /// `POST /auth/validate` reply: `{"valid": false}` alone for any token that is not a
@@ -70,7 +71,10 @@ impl ValidateApi {
         verifier: Data<&Verifier>,
         body: Json<ValidateRequest>,
     ) -> ValidateResponse {
-        let reply = match verifier.verify_access(&body.0.token).await {
+        let Some(token) = body.0.token.as_ref().and_then(serde_json::Value::as_str) else {
+            return ValidateResponse::Ok(Json(ValidateResponseBody::default()));
+        };
+        let reply = match verifier.verify_access(token).await {
             Ok(claims) => ValidateResponseBody {
                 valid: true,
                 expires_at: rfc3339(claims.exp),

@@ -10,3 +10,4 @@ mod logout;
 mod refresh;
 mod reuse_race;
 mod sessions;
+mod validate;
