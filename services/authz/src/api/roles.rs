@@ -200,7 +200,19 @@ impl RolesApi {
             .await
             .map_err(internal)?;
         if b.revoke_sessions {
-            roles::revoke_user_sessions(&mut tx, user, "admin_roles_changed")
+            // the same effect as the user's logout-all, audited as one (§5.3)
+            let (refresh_tokens, sessions) =
+                roles::revoke_user_sessions(&mut tx, user, "admin_roles_changed")
+                    .await
+                    .map_err(internal)?;
+            let logout = cx
+                .event("logout.all", Some(actor))?
+                .resource("user", Some(user))
+                .details(json!({"reason": "admin_roles_changed",
+                    "sessions_terminated": sessions, "refresh_tokens_revoked": refresh_tokens,
+                    "token_version": bump.version}))
+                .subject_user(user);
+            auth_bus::enqueue_audit(&mut tx, &logout)
                 .await
                 .map_err(internal)?;
         }

@@ -141,12 +141,12 @@ pub async fn replace_base_roles(
 }
 
 /// Ends every live session and refresh token of the user (logout-all); returns how many
-/// refresh tokens were revoked.
+/// refresh tokens and sessions were ended.
 pub async fn revoke_user_sessions(
     conn: &mut PgConnection,
     user: Uuid,
     reason: &str,
-) -> Result<u64, sqlx::Error> {
+) -> Result<(u64, u64), sqlx::Error> {
     let done = sqlx::query(
         "update refresh_tokens set revoked = true, revoked_at = now(), revoked_reason = $2,
                 updated_at = now()
@@ -156,12 +156,12 @@ pub async fn revoke_user_sessions(
     .bind(reason)
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
+    let sessions = sqlx::query(
         "update sessions set terminated = true, terminated_at = now(), updated_at = now()
           where user_id = $1 and terminated is not true",
     )
     .bind(user)
     .execute(conn)
     .await?;
-    Ok(done.rows_affected())
+    Ok((done.rows_affected(), sessions.rows_affected()))
 }

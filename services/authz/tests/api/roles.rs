@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 use uuid::Uuid;
 
-use crate::helpers::{app, call, code, user, user_token};
+use crate::helpers::{app, audit_actions, call, code, user, user_token};
 
 async fn base_role_codes(app: &TestApp, user: Uuid) -> Vec<String> {
     sqlx::query_scalar(
@@ -117,6 +117,10 @@ async fn replacing_base_roles_bumps_the_token_version_and_can_end_sessions_9_6()
     .await
     .expect("count");
     assert_eq!(live, 1);
+    assert!(
+        !audit_actions(&app).await.iter().any(|a| a == "logout.all"),
+        "no logout.all without revoke_sessions"
+    );
 
     let ids: Vec<String> =
         sqlx::query_scalar("select id::text from roles where code = 'base_user'")
@@ -144,6 +148,22 @@ async fn replacing_base_roles_bumps_the_token_version_and_can_end_sessions_9_6()
     .await
     .expect("counts");
     assert_eq!((live, revoked), (0, 1));
+    // §5.3: revoke_sessions is a logout-all, audited in the same transaction
+    let (actor, subject, details): (Option<Uuid>, Option<Uuid>, Value) = sqlx::query_as(
+        "select (payload->>'user_id')::uuid, (payload->'details'->>'subject_user_id')::uuid,
+                payload->'details'
+           from outbox where topic = 'audit.logout.all'",
+    )
+    .fetch_one(&app.platform.db)
+    .await
+    .expect("one logout.all row");
+    assert_eq!(
+        (actor, subject),
+        (Some(admin_id), Some(target)),
+        "{details}"
+    );
+    assert_eq!(details["sessions_terminated"], 1);
+    assert_eq!(details["refresh_tokens_revoked"], 1);
     let (status, body) = call(&app, Method::GET, &path, Some(&admin), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["roles"][0]["code"], "base_user");
