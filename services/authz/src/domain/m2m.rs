@@ -24,7 +24,8 @@ pub fn check_client_id(client_id: &str) -> Result<(), FieldError> {
     Ok(())
 }
 
-/// Checks `name` (1–200 characters) and `description` (≤ 2000).
+/// Checks `name` (1–200 characters, no control characters) and `description` (≤ 2000, no
+/// control characters but line breaks and tabs). NUL in particular never reaches Postgres.
 pub fn check_texts(name: &str, description: Option<&str>) -> Result<(), FieldError> {
     let name_len = name.trim().chars().count();
     if name_len == 0 || name.chars().count() > 200 {
@@ -33,8 +34,21 @@ pub fn check_texts(name: &str, description: Option<&str>) -> Result<(), FieldErr
             "name is required and must be at most 200 characters",
         ));
     }
-    if description.is_some_and(|d| d.chars().count() > 2000) {
-        return Err(("description", "description must be at most 2000 characters"));
+    if name.chars().any(char::is_control) {
+        return Err(("name", "name must not contain control characters"));
+    }
+    if let Some(d) = description {
+        if d.chars().count() > 2000 {
+            return Err(("description", "description must be at most 2000 characters"));
+        }
+        if d.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err((
+                "description",
+                "description must not contain control characters other than line breaks and tabs",
+            ));
+        }
     }
     Ok(())
 }
@@ -90,5 +104,22 @@ mod tests {
         assert!(clean_words("scopes", v(&[""])).is_err());
         assert!(check_texts(" ", None).is_err());
         assert!(check_texts("n", Some(&"d".repeat(2001))).is_err());
+        for bad in ["a\0b", "a\u{1b}[31m", "tab\there", "del\u{7f}", "c1\u{85}"] {
+            assert_eq!(
+                check_texts(bad, None).map_err(|e| e.0),
+                Err("name"),
+                "{bad:?}"
+            );
+            assert_eq!(
+                check_texts("n", Some(&format!("x{bad}"))).map_err(|e| e.0),
+                if bad.contains('\t') {
+                    Ok(())
+                } else {
+                    Err("description")
+                },
+                "{bad:?}"
+            );
+        }
+        assert!(check_texts("n", Some("line one\r\nline two\tend")).is_ok());
     }
 }
