@@ -21,13 +21,21 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
     type Output = Response;
 
     async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let oauth = req.uri().path().ends_with(OAUTH_TOKEN_PATH);
+        let refuse = |e: ApiError| {
+            if oauth {
+                oauth_invalid_request(&e)
+            } else {
+                e.to_response()
+            }
+        };
         if has_encoded_nul(req.uri().path().as_bytes())
             || req
                 .uri()
                 .query()
                 .is_some_and(|q| has_encoded_nul(q.as_bytes()))
         {
-            return Ok(nul_refused());
+            return Ok(refuse(nul_refused()));
         }
         let limit = self.shared.cfg.body_limit;
         let declared = req
@@ -36,20 +44,20 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok());
         if declared.is_some_and(|n| n > limit as u64) {
-            return Ok(ApiError::payload_too_large().to_response());
+            return Ok(refuse(ApiError::payload_too_large()));
         }
         let read = req.take_body().into_bytes_limit(limit);
         let Ok(read) = tokio::time::timeout(self.shared.cfg.read_timeout, read).await else {
-            return Ok(ApiError::body_timeout().to_response());
+            return Ok(refuse(ApiError::body_timeout()));
         };
         let body = match read {
             Ok(b) => b,
             Err(ReadBodyError::PayloadTooLarge) => {
-                return Ok(ApiError::payload_too_large().to_response());
+                return Ok(refuse(ApiError::payload_too_large()));
             }
             Err(e) => {
                 tracing::debug!(error = %e, "could not read request body");
-                return Ok(ApiError::bad_request("Could not read request body").to_response());
+                return Ok(refuse(ApiError::bad_request("Could not read request body")));
             }
         };
         let form = req
@@ -58,7 +66,7 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.starts_with("application/x-www-form-urlencoded"));
         if body.contains(&0) || contains(&body, b"\\u0000") || (form && has_encoded_nul(&body)) {
-            return Ok(nul_refused());
+            return Ok(refuse(nul_refused()));
         }
         req.extensions_mut().insert(BufferedBody(body.clone()));
         req.set_body(body);
@@ -66,8 +74,22 @@ impl<E: Endpoint> Endpoint for BodyLimitLayer<E> {
     }
 }
 
-fn nul_refused() -> Response {
-    ApiError::bad_request("Input must not contain NUL characters").to_response()
+/// The token endpoint answers in RFC 6749 §5.2's shape, not the envelope (contract §2.7, §4.1).
+const OAUTH_TOKEN_PATH: &str = "/oauth/token";
+
+fn nul_refused() -> ApiError {
+    ApiError::bad_request("Input must not contain NUL characters")
+}
+
+/// `{"error":"invalid_request","error_description":...}` with the status of `e`.
+fn oauth_invalid_request(e: &ApiError) -> Response {
+    let body = serde_json::json!({"error": "invalid_request", "error_description": e.message});
+    Response::builder()
+        .status(e.status)
+        .header(header::CONTENT_TYPE, crate::error::JSON_CONTENT_TYPE)
+        .header(header::CACHE_CONTROL, "no-store")
+        .header(header::PRAGMA, "no-cache")
+        .body(body.to_string())
 }
 
 /// `%00` (percent-encoded NUL) anywhere in `bytes`.

@@ -233,3 +233,24 @@ async fn nul_characters_are_400_invalid_input_before_the_handler() {
         .await;
     assert_eq!(fine.0.status().as_u16(), 201, "ordinary input still passes");
 }
+
+// Contract §2.7/§4.1: the token endpoint keeps the OAuth error shape for refused bodies.
+#[tokio::test]
+async fn refused_bodies_on_the_token_endpoint_use_the_oauth_shape() {
+    let a = crate::helpers::app(crate::helpers::config()).await;
+    let resp = a
+        .cli
+        .post("/api/v1/oauth/token")
+        .content_type("application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&client_id=%00&client_secret=x")
+        .send()
+        .await;
+    assert_eq!(resp.0.status().as_u16(), 400);
+    assert_eq!(
+        crate::helpers::header(&resp, "cache-control").as_deref(),
+        Some("no-store")
+    );
+    let body = crate::helpers::body_json(resp).await;
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    assert!(body["error_description"].is_string());
+}
