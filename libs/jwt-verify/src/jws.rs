@@ -6,8 +6,6 @@
 
 use std::borrow::Cow;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -124,9 +122,7 @@ fn check_header(encoded: &[u8]) -> Result<(), InvalidReason> {
     if encoded.len() > MAX_HEADER_LEN {
         return Err(InvalidReason::Header);
     }
-    let json = URL_SAFE_NO_PAD
-        .decode(encoded)
-        .map_err(|_| InvalidReason::Malformed)?;
+    let json = crate::b64::decode(encoded).ok_or(InvalidReason::Malformed)?;
     let h: JoseHeader<'_> =
         crate::strict_json::from_slice(&json).map_err(|_| InvalidReason::Header)?;
     let refused = [
@@ -185,26 +181,18 @@ pub(crate) fn authenticate(token: &[u8], keys: &KeyRing) -> Result<Vec<u8>, Inva
     }
     check_header(header)?;
 
-    let mut tag_buf = [0u8; 48];
-    let tag = match URL_SAFE_NO_PAD.decode_slice(signature, &mut tag_buf) {
-        Ok(32) => {
-            let mut tag = [0u8; 32];
-            tag.copy_from_slice(&tag_buf[..32]);
-            tag
-        }
-        _ => return Err(InvalidReason::Malformed),
-    };
+    let tag: [u8; 32] = crate::b64::decode_array(signature).ok_or(InvalidReason::Malformed)?;
     if !keys.verify(&token[..d2], &tag) {
         return Err(InvalidReason::Signature);
     }
-    URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| InvalidReason::Malformed)
+    crate::b64::decode(payload).ok_or(InvalidReason::Malformed)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     #[test]
     fn known_headers_are_what_they_claim() {

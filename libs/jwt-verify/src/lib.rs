@@ -21,10 +21,12 @@
 //! - [`error`]: [`VerifyError`] and its contract codes.
 //! - [`clock`]: injectable time.
 //! - `poem` (feature `poem`): bearer extractor and poem-openapi security scheme.
-//! - `jws`, `strict_json`, `cache`, `serde_util`: HS256 compact-JWS handling,
+//! - `jws`, `b64`, `strict_json`, `cache`, `serde_util`: HS256 compact-JWS handling,
+//!   strict base64url decoding,
 //!   duplicate-key-refusing JSON, the verified-token cache, serde helpers.
 
 pub mod authorization;
+mod b64;
 mod cache;
 pub mod claims;
 pub mod clock;

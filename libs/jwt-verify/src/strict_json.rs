@@ -45,18 +45,26 @@ impl KeySet {
         // Word-at-a-time multiplicative hash over the whole key (length mixed in).
         const K: u64 = 0x517c_c1b7_2722_0a95;
         let bytes = key.as_bytes();
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[at..at + 8]);
+            u64::from_le_bytes(w)
+        };
         let mut h = (bytes.len() as u64).wrapping_mul(K);
-        let mut chunks = bytes.chunks_exact(8);
-        for c in &mut chunks {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(c);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut w = [0u8; 8];
-            w[..rest.len()].copy_from_slice(rest);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        if bytes.len() >= 8 {
+            let mut at = 0;
+            while at + 8 < bytes.len() {
+                h = (h.rotate_left(5) ^ word(at)).wrapping_mul(K);
+                at += 8;
+            }
+            // The last (possibly overlapping) whole word: no partial copy, no stall.
+            h = (h.rotate_left(5) ^ word(bytes.len() - 8)).wrapping_mul(K);
+        } else {
+            let mut w = 0u64;
+            for (i, b) in bytes.iter().enumerate() {
+                w |= u64::from(*b) << (8 * i);
+            }
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
         }
         let bit = 1u64 << (h >> 58);
         if self.mask & bit != 0 && (self.small[..self.len].contains(&h) || self.spill.contains(&h))
