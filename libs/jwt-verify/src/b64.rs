@@ -65,6 +65,13 @@ pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Decodes `input` into `out`, replacing its contents (and reusing its allocation).
+pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Option<()> {
+    out.clear();
+    out.resize(decoded_len(input)?, 0);
+    decode_to(input, out)
+}
+
 /// Decodes `input` into exactly `N` bytes, without allocating.
 pub(crate) fn decode_array<const N: usize>(input: &[u8]) -> Option<[u8; N]> {
     if decoded_len(input)? != N {

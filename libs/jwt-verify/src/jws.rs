@@ -155,9 +155,18 @@ fn check_header(encoded: &[u8]) -> Result<(), InvalidReason> {
     }
 }
 
-/// Checks the token's shape, header and signature; returns the decoded (still unparsed)
-/// payload bytes.
-pub(crate) fn authenticate(token: &[u8], keys: &KeyRing) -> Result<Vec<u8>, InvalidReason> {
+thread_local! {
+    /// Reused payload buffer: saves an allocation per verification (at most 6 KiB a thread).
+    static PAYLOAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Checks the token's shape, header and signature, then hands the decoded (still unparsed)
+/// payload bytes to `parse`.
+pub(crate) fn authenticate<R>(
+    token: &[u8],
+    keys: &KeyRing,
+    parse: impl FnOnce(&[u8]) -> R,
+) -> Result<R, InvalidReason> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(InvalidReason::Malformed);
     }
@@ -185,7 +194,16 @@ pub(crate) fn authenticate(token: &[u8], keys: &KeyRing) -> Result<Vec<u8>, Inva
     if !keys.verify(&token[..d2], &tag) {
         return Err(InvalidReason::Signature);
     }
-    crate::b64::decode(payload).ok_or(InvalidReason::Malformed)
+    PAYLOAD.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut buf) => {
+            crate::b64::decode_into(payload, &mut buf).ok_or(InvalidReason::Malformed)?;
+            Ok(parse(&buf))
+        }
+        // Only reachable if `parse` itself verified a token; stay correct, just allocate.
+        Err(_) => crate::b64::decode(payload)
+            .map(|p| parse(&p))
+            .ok_or(InvalidReason::Malformed),
+    })
 }
 
 #[cfg(test)]

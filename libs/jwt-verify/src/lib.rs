@@ -22,7 +22,8 @@
 //! - [`clock`]: injectable time.
 //! - `poem` (feature `poem`): bearer extractor and poem-openapi security scheme.
 //! - `jws`, `b64`, `strict_json`, `cache`, `serde_util`: HS256 compact-JWS handling,
-//!   strict base64url decoding,
+//!   strict base64url decoding, `fast_claims`: allocation-lean fast path for the common
+//!   access-token payload shape (falls back to the full parser),
 //!   duplicate-key-refusing JSON, the verified-token cache, serde helpers.
 
 pub mod authorization;
@@ -32,6 +33,7 @@ pub mod claims;
 pub mod clock;
 pub mod config;
 pub mod error;
+mod fast_claims;
 mod jws;
 #[cfg(feature = "poem")]
 pub mod poem;

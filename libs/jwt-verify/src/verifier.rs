@@ -75,10 +75,14 @@ trait Registered: DeserializeOwned {
     fn audiences(&self) -> &[String];
     fn expires(&self) -> i64;
     fn not_before(&self) -> Option<i64>;
+    /// A fast parse of the common payload shape; `None` defers to the full parser.
+    fn parse_fast(_json: &[u8]) -> Option<Self> {
+        None
+    }
 }
 
 macro_rules! registered {
-    ($t:ty, $nbf:expr) => {
+    ($t:ty, $nbf:expr $(, $fast:path)?) => {
         impl Registered for $t {
             fn issuer(&self) -> &str {
                 &self.iss
@@ -93,11 +97,20 @@ macro_rules! registered {
                 #[allow(clippy::redundant_closure_call)]
                 ($nbf)(self)
             }
+            $(
+                fn parse_fast(json: &[u8]) -> Option<Self> {
+                    $fast(json)
+                }
+            )?
         }
     };
 }
 
-registered!(AccessClaims, |c: &AccessClaims| Some(c.nbf));
+registered!(
+    AccessClaims,
+    |c: &AccessClaims| Some(c.nbf),
+    crate::fast_claims::parse_access
+);
 registered!(ServiceClaims, |c: &ServiceClaims| Some(c.nbf));
 registered!(RefreshClaims, |c: &RefreshClaims| Some(c.nbf));
 registered!(PurposeClaims, |c: &PurposeClaims| c.nbf);
@@ -249,9 +262,11 @@ impl Verifier {
         audience: &str,
         kind_ok: impl Fn(&T) -> bool,
     ) -> Result<T, VerifyError> {
-        let payload = authenticate(token.as_bytes(), keys)?;
-        let claims: T =
-            crate::strict_json::from_slice(&payload).map_err(|_| InvalidReason::Claims)?;
+        let claims: T = authenticate(token.as_bytes(), keys, |payload| {
+            T::parse_fast(payload).ok_or(()).or_else(|()| {
+                crate::strict_json::from_slice(payload).map_err(|_| InvalidReason::Claims)
+            })
+        })??;
         if !kind_ok(&claims) {
             return Err(InvalidReason::TokenType.into());
         }
