@@ -109,10 +109,11 @@ impl<'a> Cursor<'a> {
     fn strings(&mut self) -> Option<Vec<String>> {
         self.eat(b'[')?;
         self.ws();
-        let mut out = Vec::new();
         if self.eat(b']').is_some() {
-            return Some(out);
+            return Some(Vec::new());
         }
+        // Room for a typical permission list, so it is not regrown element by element.
+        let mut out = Vec::with_capacity(16);
         loop {
             out.push(self.string()?);
             self.ws();
