@@ -4,6 +4,7 @@ mod apps;
 mod helpers;
 mod invitations;
 mod m2m;
+mod m2m_timing;
 mod org_custom_roles;
 mod org_flow;
 mod org_members;
