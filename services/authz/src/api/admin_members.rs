@@ -15,7 +15,7 @@ use super::ApiTags;
 use super::admin_orgs::admin_caller;
 use super::common::AuditCtx;
 use super::common::{internal, parse_id};
-use super::org_dto::{AddMember, MemberRoles, MemberStatus, OrgSuccess};
+use super::org_dto::{AddMember, MemberRoles, MemberStatus, SuccessBody};
 use super::org_gate::{bump_all, load_org, publish_all};
 use super::org_ops::{add_member, list_members, member_not_found, set_member_status, with_roles};
 use super::org_replies::{MemberPageReply, MemberReply, SuccessReply};
@@ -69,7 +69,7 @@ impl AdminMembersApi {
     ) -> poem::Result<SuccessReply> {
         let caller = admin_caller(&auth.0, &org_id.0)?;
         add_member(&platform, &cx, &caller, body.0).await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// Removes a member (never the owner).
@@ -90,7 +90,7 @@ impl AdminMembersApi {
     ) -> poem::Result<SuccessReply> {
         let caller = admin_caller(&auth.0, &org_id.0)?;
         set_member_status(&platform, &cx, &caller, &user_id.0, "removed").await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// Sets a member's status (the owner stays active).
@@ -112,7 +112,7 @@ impl AdminMembersApi {
     ) -> poem::Result<SuccessReply> {
         let caller = admin_caller(&auth.0, &org_id.0)?;
         set_member_status(&platform, &cx, &caller, &user_id.0, &body.0.status).await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// Replaces a member's roles (`[]` clears) and bumps their token version (§9.6).

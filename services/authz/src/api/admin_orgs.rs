@@ -17,7 +17,7 @@ use super::common::{AuditCtx, caller_id, internal, parse_id, require_platform_ad
 use super::grants::user_not_found;
 use super::me_orgs::memberships_of;
 use super::org_dto::{
-    CreateOrganization, OrgPagination, OrgSuccess, Organization, OrganizationPage,
+    CreateOrganization, OrgPagination, Organization, OrganizationPage, SuccessBody,
     UpdateOrganization,
 };
 use super::org_gate::{OrgCaller, bump_all, load_org, publish_all};
@@ -217,7 +217,7 @@ impl AdminOrgsApi {
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
         publish_all(&platform, bumps).await;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// A user's memberships (same shape as `GET /me/orgs`).

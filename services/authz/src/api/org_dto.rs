@@ -167,19 +167,7 @@ pub struct UpdateOrganization {
     pub postal_code: MaybeUndefined<String>,
 }
 
-/// `{"success": true}`.
-#[derive(Debug, Object)]
-pub struct OrgSuccess {
-    /// Always true.
-    pub success: bool,
-}
-
-impl OrgSuccess {
-    /// `{"success": true}`.
-    pub fn yes() -> Self {
-        Self { success: true }
-    }
-}
+pub use auth_api_types::SuccessBody;
 
 /// A member's user account (the contract's UserResponse).
 #[derive(Debug, Clone, Object)]

@@ -4,7 +4,7 @@ use auth_edge::ErrorEnvelope;
 use poem_openapi::ApiResponse;
 use poem_openapi::payload::Json;
 
-use super::org_dto::{MemberPage, MyOrgs, OrgMember, OrgSuccess, Organization, OrganizationPage};
+use super::org_dto::{MemberPage, MyOrgs, OrgMember, Organization, OrganizationPage, SuccessBody};
 
 /// Replies carrying one organisation.
 #[derive(ApiResponse)]
@@ -65,7 +65,7 @@ pub enum OrgPageReply {
 pub enum SuccessReply {
     /// Done.
     #[oai(status = 200)]
-    Ok(Json<OrgSuccess>),
+    Ok(Json<SuccessBody>),
     /// Bad input, or the owner cannot be removed or suspended (`VALIDATION_ERROR`).
     #[oai(status = 400)]
     BadRequest(Json<ErrorEnvelope>),

@@ -11,7 +11,7 @@ use poem_openapi::payload::Json;
 
 use super::ApiTags;
 use super::common::{AuditCtx, internal};
-use super::org_dto::{AddMember, MemberStatus, OrgSuccess, Organization, UpdateOrganization};
+use super::org_dto::{AddMember, MemberStatus, Organization, SuccessBody, UpdateOrganization};
 use super::org_gate::{load_org, org_gate};
 use super::org_ops::{add_member, list_members, set_member_status, update_org};
 use super::org_replies::{MemberPageReply, OrgReply, SuccessReply};
@@ -95,7 +95,7 @@ impl OrgsApi {
     ) -> poem::Result<SuccessReply> {
         let caller = org_gate(&auth.0, &org_id.0, "org:members:invite")?;
         add_member(&platform, &cx, &caller, body.0).await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// Removes a member (`org:members:remove`; never the owner).
@@ -116,7 +116,7 @@ impl OrgsApi {
     ) -> poem::Result<SuccessReply> {
         let caller = org_gate(&auth.0, &org_id.0, "org:members:remove")?;
         set_member_status(&platform, &cx, &caller, &user_id.0, "removed").await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 
     /// Sets a member's status (`org:members:update`; the owner stays active).
@@ -138,6 +138,6 @@ impl OrgsApi {
     ) -> poem::Result<SuccessReply> {
         let caller = org_gate(&auth.0, &org_id.0, "org:members:update")?;
         set_member_status(&platform, &cx, &caller, &user_id.0, &body.0.status).await?;
-        Ok(SuccessReply::Ok(Json(OrgSuccess::yes())))
+        Ok(SuccessReply::Ok(Json(SuccessBody::ok())))
     }
 }
