@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use crate::Secret;
 use crate::reader::Env;
 
 const SECOND: Duration = Duration::from_secs(1);
@@ -56,6 +57,11 @@ pub struct AuthSettings {
     pub allow_base_user_login: bool,
     /// `AUTH_DEFAULT_APP_CODE`: app assumed when a request names none.
     pub default_app_code: Option<String>,
+    /// `TOTP_ENCRYPTION_KEY`: master of the key that encrypts TOTP seeds at rest; when
+    /// unset, a key is derived from `JWT_ACCESS_SECRET` (under a label of its own).
+    pub totp_encryption_key: Option<Secret>,
+    /// `TOTP_ENCRYPTION_KEY_PREVIOUS`: still opens seeds sealed before a key rotation.
+    pub totp_encryption_key_previous: Option<Secret>,
 }
 
 impl AuthSettings {
@@ -97,8 +103,19 @@ impl AuthSettings {
             refresh_idle_timeout: (!idle.is_zero()).then_some(idle),
             allow_base_user_login: env.flag("AUTH_ALLOW_BASE_USER_LOGIN", false),
             default_app_code: env.opt_string("AUTH_DEFAULT_APP_CODE"),
+            totp_encryption_key: strong_secret(env, "TOTP_ENCRYPTION_KEY"),
+            totp_encryption_key_previous: strong_secret(env, "TOTP_ENCRYPTION_KEY_PREVIOUS"),
         }
     }
+}
+
+/// An optional secret that, when set, must pass the JWT secret checks (contract §5.7).
+fn strong_secret(env: &mut Env, var: &str) -> Option<Secret> {
+    let secret = env.secret(var)?;
+    if let Some(why) = crate::secret_weakness(secret.expose()) {
+        env.problem(var, why);
+    }
+    Some(secret)
 }
 
 /// Per-IP request limiter.

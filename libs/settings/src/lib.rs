@@ -57,6 +57,7 @@
 //! | `AUTH_INVITATION_EXPIRY` / `AUTH_SESSION_TIMEOUT` | 168h / 24h | |
 //! | `AUTH_REFRESH_IDLE_TIMEOUT` | 0 (off) | refresh refused after this long unused |
 //! | `AUTH_ALLOW_BASE_USER_LOGIN` / `AUTH_DEFAULT_APP_CODE` | false / empty | |
+//! | `TOTP_ENCRYPTION_KEY` / `TOTP_ENCRYPTION_KEY_PREVIOUS` | empty: derived from `JWT_ACCESS_SECRET` | master of the TOTP-seed encryption key (≥ 32 chars, JWT secret checks); the previous one still opens older seeds (ours) |
 //! | `RATE_LIMIT_REQUESTS` / `RATE_LIMIT_WINDOW` | 100 / 1m | per-IP; requests ≥ 1 |
 //! | `CORS_ORIGINS` | `*` | comma list; `*` refused in production |
 //! | `TRUSTED_PROXIES` | empty | CIDRs or bare IPs (/32, /128); empty = ignore `X-Forwarded-For` |

@@ -8,6 +8,7 @@ use auth_host::Platform;
 use auth_mail::{MailConfig, Mailer, SmtpConfig};
 use auth_settings::Settings;
 
+use crate::domain::totp_seal::TotpSealer;
 use crate::hasher::PasswordHasher;
 
 /// What the identity handlers share besides the [`Platform`].
@@ -17,6 +18,8 @@ pub struct Services {
     pub hasher: PasswordHasher,
     /// Outgoing mail (SMTP or the log).
     pub mailer: Mailer,
+    /// Encrypts TOTP seeds at rest (MFA-08).
+    pub totp: TotpSealer,
 }
 
 impl Services {
@@ -49,8 +52,31 @@ impl Services {
         Self {
             hasher: PasswordHasher::per_core(settings.auth.bcrypt_cost),
             mailer,
+            totp: totp_sealer(settings),
         }
     }
+}
+
+/// The TOTP seed sealer: `TOTP_ENCRYPTION_KEY` seals when set, else `JWT_ACCESS_SECRET`
+/// (each through its own key derivation); the previous TOTP key and both JWT access secrets
+/// still open older seeds, which are re-sealed on their next use.
+#[must_use]
+pub fn totp_sealer(settings: &Settings) -> TotpSealer {
+    let auth = &settings.auth;
+    let jwt = &settings.jwt;
+    let sealing = auth
+        .totp_encryption_key
+        .as_ref()
+        .unwrap_or(&jwt.access_secret);
+    let older = [
+        auth.totp_encryption_key_previous.as_ref(),
+        Some(&jwt.access_secret),
+        jwt.access_secret_previous.as_ref(),
+    ];
+    TotpSealer::from_masters(
+        sealing.expose(),
+        older.into_iter().flatten().map(|s| s.expose()),
+    )
 }
 
 /// Lazily built [`Services`], shared by the API structs of one application.

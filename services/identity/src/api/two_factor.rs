@@ -94,7 +94,8 @@ impl TwoFactorApi {
     ) -> poem::Result<SetupResponse> {
         refuse_impersonation(&auth.0)?;
         let user = caller_id(&auth.0)?;
-        let s = totp::setup(&platform, user, &Client::of(req)).await?;
+        let services = self.shared.services(&platform);
+        let s = totp::setup(&platform, &services.totp, user, &Client::of(req)).await?;
         Ok(SetupResponse::Ok(Json(SetupBody {
             secret: s.secret,
             provisioning_uri: s.provisioning_uri,
@@ -116,7 +117,15 @@ impl TwoFactorApi {
     ) -> poem::Result<TwoFactorChangeResponse> {
         refuse_impersonation(&auth.0)?;
         let user = caller_id(&auth.0)?;
-        totp::enable(&platform, user, &body.0.code, &Client::of(req)).await?;
+        let services = self.shared.services(&platform);
+        totp::enable(
+            &platform,
+            &services.totp,
+            user,
+            &body.0.code,
+            &Client::of(req),
+        )
+        .await?;
         Ok(TwoFactorChangeResponse::NoContent)
     }
 

@@ -1,4 +1,4 @@
-//! Pure rules: email normalisation, password policy, TOTP checks, slugs, pool names and the
+//! Pure rules: email normalisation, password policy, TOTP checks and seed sealing, slugs, pool names and the
 //! admin list's query rules. No I/O.
 
 pub mod email;
@@ -8,6 +8,7 @@ pub mod password;
 pub mod pools;
 pub mod slug;
 pub mod totp;
+pub mod totp_seal;
 
 pub use email::Email;
 pub use namespace::Namespace;

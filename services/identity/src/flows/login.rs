@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::common::{
     Client, IssueOptions, Provisioning, audit, audit_alone, issue, provision, resolve_app,
 };
-use crate::domain::{Email, email::normalise, pools, totp};
+use crate::domain::{Email, email::normalise, pools};
 use crate::error::{claims, hashing, internal, invalid_credentials, suspended, user_not_found};
 use crate::repo::orgs::{self, OrgRow};
 use crate::repo::users::{self, UserRow};
@@ -174,16 +174,7 @@ pub async fn login(
         if code.is_empty() {
             return Ok(LoginOutcome::TwoFactorRequired);
         }
-        let secret = user.two_factor_secret.as_deref().unwrap_or_default();
-        let now = u64::try_from(Utc::now().timestamp()).unwrap_or_default();
-        let step = totp::accepted_step(secret, code, now, user.two_factor_last_step);
-        let taken = match step {
-            Some(step) => users::take_totp_step(&mut tx, user.id, step)
-                .await
-                .map_err(internal)?,
-            None => false,
-        };
-        if !taken {
+        if !super::totp::take_code(&mut tx, &services.totp, &user, code).await? {
             drop(tx);
             fail(
                 platform,

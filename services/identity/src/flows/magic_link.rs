@@ -204,8 +204,8 @@ pub async fn verify(
         if code.is_empty() {
             return Ok(VerifyOutcome::TwoFactorRequired);
         }
-        let secret = user.two_factor_secret.clone().unwrap_or_default();
-        if !take_code(&mut tx, &user, &secret, code).await? {
+        let sealer = crate::state::totp_sealer(&platform.settings);
+        if !take_code(&mut tx, &sealer, &user, code).await? {
             drop(tx);
             fail(
                 platform,

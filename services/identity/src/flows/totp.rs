@@ -11,6 +11,7 @@ use super::common::{Client, audit, audit_alone, random_bytes};
 use super::login::fail;
 use super::password::publish_bump;
 use crate::domain::totp;
+use crate::domain::totp_seal::TotpSealer;
 use crate::error::{hashing, internal, invalid_credentials, suspended, user_not_found};
 use crate::repo::users::{self, UserRow};
 use crate::state::Services;
@@ -45,16 +46,24 @@ fn now_secs() -> u64 {
     u64::try_from(Utc::now().timestamp()).unwrap_or_default()
 }
 
-/// `POST /auth/2fa/setup`: a fresh 160-bit secret, stored unconfirmed (a pending setup is
-/// replaced); 400 `VALIDATION_ERROR` when TOTP is already active.
-pub async fn setup(platform: &Platform, user_id: Uuid, client: &Client) -> Result<Setup, ApiError> {
+/// `POST /auth/2fa/setup`: a fresh 160-bit secret from the OS CSPRNG, stored unconfirmed and
+/// sealed (MFA-08; a pending setup is replaced). The secret and URI exist in clear only in
+/// this reply: nothing can read them back later. 400 `VALIDATION_ERROR` when TOTP is already
+/// active.
+pub async fn setup(
+    platform: &Platform,
+    sealer: &TotpSealer,
+    user_id: Uuid,
+    client: &Client,
+) -> Result<Setup, ApiError> {
     let user = live_user(platform, user_id).await?;
     if user.totp_active() {
         return Err(already_active());
     }
     let secret = totp::encode_secret(&random_bytes(totp::SECRET_BYTES)?);
+    let sealed = sealer.seal(user.id, &secret).map_err(internal)?;
     let mut tx = platform.db.begin().await.map_err(internal)?;
-    if !crate::repo::totp::start_setup(&mut tx, user.id, &secret)
+    if !crate::repo::totp::start_setup(&mut tx, user.id, &sealed)
         .await
         .map_err(internal)?
     {
@@ -79,6 +88,7 @@ pub async fn setup(platform: &Platform, user_id: Uuid, client: &Client) -> Resul
 /// `INVALID_INPUT` and `2fa.failed`.
 pub async fn enable(
     platform: &Platform,
+    sealer: &TotpSealer,
     user_id: Uuid,
     code: &str,
     client: &Client,
@@ -93,12 +103,12 @@ pub async fn enable(
         return Err(already_active());
     }
     let pending = user.two_factor_enabled == Some(true) && user.two_factor_confirmed_at.is_none();
-    let Some(secret) = user.two_factor_secret.as_deref().filter(|_| pending) else {
+    if !pending || user.two_factor_secret.is_none() {
         return Err(ApiError::validation(
             "No pending two-factor setup: call /auth/2fa/setup first",
         ));
-    };
-    if !take_code(&mut tx, &user, secret, code).await? {
+    }
+    if !take_code(&mut tx, sealer, &user, code).await? {
         drop(tx);
         let event = client
             .event(AuditAction::TWO_FA_FAILED)
@@ -157,8 +167,7 @@ pub async fn disable(
         return Err(invalid_credentials());
     }
     let mut tx = platform.db.begin().await.map_err(internal)?;
-    let secret = user.two_factor_secret.as_deref().unwrap_or_default();
-    if !take_code(&mut tx, &user, secret, code).await? {
+    if !take_code(&mut tx, &services.totp, &user, code).await? {
         drop(tx);
         fail(
             platform,
@@ -186,18 +195,46 @@ pub async fn disable(
     Ok(())
 }
 
-/// Checks `code` (±1 step, later than the last accepted step) and takes its step with one
-/// compare-and-set update (MFA-03..05). `false`: wrong, replayed or raced.
+/// Checks `code` against the user's stored seed (±1 step, later than the last accepted
+/// step) and takes its step with one compare-and-set update (MFA-03..05). A seed stored in
+/// clear (imported) or under an older key is re-sealed under the current key in the same
+/// transaction once a code was accepted (MFA-08). `false`: wrong, replayed or raced, or no
+/// usable seed (logged).
 pub async fn take_code(
     conn: &mut sqlx::PgConnection,
+    sealer: &TotpSealer,
     user: &UserRow,
-    secret: &str,
     code: &str,
 ) -> Result<bool, ApiError> {
-    match totp::accepted_step(secret, code, now_secs(), user.two_factor_last_step) {
-        Some(step) => users::take_totp_step(conn, user.id, step)
-            .await
-            .map_err(internal),
-        None => Ok(false),
+    let Some(stored) = user.two_factor_secret.as_deref() else {
+        return Ok(false);
+    };
+    let opened = match sealer.open(user.id, stored) {
+        Ok(opened) => opened,
+        Err(e) => {
+            tracing::error!(user_id = %user.id, error = %e, "TOTP seed unusable");
+            return Ok(false);
+        }
+    };
+    let Some(step) = totp::accepted_step(
+        &opened.secret_b32,
+        code,
+        now_secs(),
+        user.two_factor_last_step,
+    ) else {
+        return Ok(false);
+    };
+    if !users::take_totp_step(&mut *conn, user.id, step)
+        .await
+        .map_err(internal)?
+    {
+        return Ok(false);
     }
+    if opened.needs_reseal {
+        let sealed = sealer.seal(user.id, &opened.secret_b32).map_err(internal)?;
+        crate::repo::totp::reseal(conn, user.id, stored, &sealed)
+            .await
+            .map_err(internal)?;
+    }
+    Ok(true)
 }

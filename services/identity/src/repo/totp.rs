@@ -1,15 +1,16 @@
 //! The TOTP columns of `users` (§5.8): a provisional secret at setup, the confirmation by
-//! the first code, and clearing at disable.
+//! the first code, re-sealing, and clearing at disable. `two_factor_secret` holds the sealed
+//! seed (`domain::totp_seal`), or a legacy plaintext one until its next use.
 
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Stores a new provisional secret: `two_factor_enabled` is true but unconfirmed (§5.8 ⚠),
+/// Stores a new provisional (sealed) secret: `two_factor_enabled` is true but unconfirmed (§5.8 ⚠),
 /// and the replay guard starts over. Only when TOTP is not active (`false`: it is).
 pub async fn start_setup(
     conn: &mut PgConnection,
     id: Uuid,
-    secret_b32: &str,
+    sealed: &str,
 ) -> Result<bool, sqlx::Error> {
     let n = sqlx::query(
         "update users set two_factor_secret = $2, two_factor_enabled = true,
@@ -19,11 +20,27 @@ pub async fn start_setup(
                      and two_factor_secret is not null)",
     )
     .bind(id)
-    .bind(secret_b32)
+    .bind(sealed)
     .execute(conn)
     .await?
     .rows_affected();
     Ok(n == 1)
+}
+
+/// Replaces the stored seed `old` by its re-sealed form (nothing when it changed meanwhile).
+pub async fn reseal(
+    conn: &mut PgConnection,
+    id: Uuid,
+    old: &str,
+    sealed: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("update users set two_factor_secret = $3 where id = $1 and two_factor_secret = $2")
+        .bind(id)
+        .bind(old)
+        .bind(sealed)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Confirms a pending setup (the first code was right). `false`: nothing pending.

@@ -12,3 +12,4 @@ mod register;
 mod smtp;
 mod support;
 mod totp;
+mod totp_seal;
