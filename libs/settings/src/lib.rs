@@ -71,7 +71,10 @@
 //! | `SSO_<P>_ENABLED` `_CLIENT_ID` `_CLIENT_SECRET` `_REDIRECT_URL` `_SCOPES` | false | P = GOOGLE, APPLE, MICROSOFT, GITHUB, FACEBOOK, LINKEDIN; id, redirect and secret required when enabled |
 //! | default `_SCOPES` | | GOOGLE, MICROSOFT `openid,email,profile`; APPLE `name,email`; GITHUB `user:email`; FACEBOOK `email,public_profile`; LINKEDIN `openid,profile,email` |
 //! | `SSO_APPLE_TEAM_ID` `_KEY_ID` `_PRIVATE_KEY` | empty | required when Apple is enabled (instead of a client secret) |
+//! | `SSO_<P>_AUTH_URL` `_TOKEN_URL` `_USERINFO_URL` `_EMAILS_URL` `_JWKS_URL` `_ISSUER` | the provider's own | endpoint overrides (tests, private deployments); http(s) URLs |
+//! | `SSO_CUSTOM_PROVIDERS` | empty | comma list of custom OpenID Connect provider codes (`[a-z0-9_]`); each is configured by `SSO_<CODE>_*` like a built-in one, enabled unless `_ENABLED=false`, with `_ISSUER` required (endpoints by discovery unless overridden) and `_NAME` as display label |
 //! | `SSO_ALLOWED_REDIRECT_URLS` | empty (allow all) | exact URLs or `*`-suffixed prefixes |
+//! | `SSO_HTTP_TIMEOUT` | 10s | bound on each call to a provider |
 //! | `COGNITO_AUTO_MIGRATE_ENABLED` | false | region, pool id and client id required when true |
 //! | `COGNITO_REGION` `COGNITO_USER_POOL_ID` `COGNITO_CLIENT_ID` `COGNITO_CLIENT_SECRET` | empty | |
 //! | `GLOBALSKU_LEGACY_MIGRATION_ENABLED` `GLOBALSKU_BASE_URL` `GLOBALSKU_LEGACY_VERIFY_SECRET` | off | second legacy adapter |
@@ -101,7 +104,7 @@ pub use http::HttpSettings;
 pub use jwt::{JwtSettings, MIN_SECRET_CHARS, secret_weakness};
 pub use secret::Secret;
 pub use server::ServerSettings;
-pub use sso::{AppleSso, SsoProvider, SsoSettings};
+pub use sso::{AppleSso, BUILTIN_PROVIDERS, CustomSso, SsoEndpoints, SsoProvider, SsoSettings};
 pub use stores::{DatabaseSettings, NatsSettings, RedisSettings};
 
 /// The whole configuration, one field per concern.
