@@ -11,12 +11,14 @@
 //! - [`ingress`]: [`Ingress`], the real nginx in front of the test's processes.
 //! - [`app`]: [`TestApp`], a service running in-process on port 0.
 //! - [`tokens`]: [`TestClaims`], access tokens signed with the test secret.
+//! - [`smtp`]: [`SmtpSink`], a real SMTP server on loopback (`aiosmtpd`) for mail tests.
 
 pub mod app;
 pub mod db;
 pub mod ingress;
 pub mod names;
 pub mod process;
+pub mod smtp;
 pub mod tokens;
 
 pub use app::TestApp;
@@ -24,4 +26,5 @@ pub use db::TestDb;
 pub use ingress::Ingress;
 pub use names::unique_prefix;
 pub use process::{ServiceProcess, TestEnv, binary_path};
+pub use smtp::{SmtpSink, link_param};
 pub use tokens::{TestClaims, sign_json};

@@ -6,10 +6,16 @@
 //! - `domain/`: pure rules (scopes, client secrets, token-request parsing, org slugs, paging,
 //!   invitation codes), unit-tested.
 //! - `repo/`: SQL, one module per aggregate.
+//! - `state.rs`: per-application services (mailer, client cache, throttle), built on first use.
+//! - `clients.rs`: the in-process m2m client cache and its NATS invalidation.
+//! - `throttle.rs`: failed client authentications per client id and address (M2M-07).
 
 pub mod api;
+pub mod clients;
 pub mod domain;
 pub mod repo;
+pub mod state;
+pub mod throttle;
 
 use poem_openapi::OpenApiService;
 

@@ -16,6 +16,7 @@ use uuid::Uuid;
 
 use super::ApiTags;
 use super::common::{AuditCtx, internal, parse_id, ts, ts_opt};
+use super::invitation_mail::{InvitationText, compose, link_base, send_later};
 use super::org_dto::{OrgPagination, Organization};
 use super::org_gate::{load_org, org_gate};
 use super::org_ops::{field, member_roles_by_id, refuse_roles, ungrantable};
@@ -23,6 +24,7 @@ use crate::domain::invitations::{new_code, new_token};
 use crate::domain::orgs::{INVITATION_STATUSES, Page, normalize_email, status_filter};
 use crate::repo::invitations::{self, InvitationRow, NewInvitation};
 use crate::repo::users;
+use crate::state::Shared;
 
 /// An invitation (the contract's raw record; the secret token is never included).
 #[derive(Debug, Clone, Object)]
@@ -169,7 +171,11 @@ pub fn already_used() -> ApiError {
     )
 }
 
-async fn insert(conn: &mut PgConnection, n: NewInvitation<'_>) -> Result<InvitationRow, ApiError> {
+/// Inserts with fresh draws of code and token; returns the row and its token.
+async fn insert(
+    conn: &mut PgConnection,
+    n: NewInvitation<'_>,
+) -> Result<(InvitationRow, String), ApiError> {
     for _ in 0..8 {
         let (code, token) = (new_code(), new_token());
         let row = invitations::insert(
@@ -183,15 +189,18 @@ async fn insert(conn: &mut PgConnection, n: NewInvitation<'_>) -> Result<Invitat
         .await
         .map_err(internal)?;
         if let Some(row) = row {
-            return Ok(row);
+            return Ok((row, token));
         }
     }
     Err(internal("no free invitation code after 8 draws"))
 }
 
 /// Organisation invitations.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OrgInvitationsApi;
+#[derive(Debug, Default, Clone)]
+pub struct OrgInvitationsApi {
+    /// Per-application state (the mailer).
+    pub shared: Shared,
+}
 
 #[OpenApi(tag = "ApiTags::Orgs")]
 impl OrgInvitationsApi {
@@ -214,7 +223,7 @@ impl OrgInvitationsApi {
         let email = normalize_email("email", &body.0.email).map_err(field)?;
         let role_ids = body.0.role_ids.filter(|r| !r.is_empty());
         let mut tx = platform.db.begin().await.map_err(internal)?;
-        load_org(&mut tx, &caller, false).await?;
+        let org = load_org(&mut tx, &caller, false).await?;
         let roles = match role_ids {
             None => Vec::new(),
             Some(ids) => member_roles_by_id(&mut tx, caller.org, Some(ids)).await?,
@@ -242,7 +251,7 @@ impl OrgInvitationsApi {
             .then_some(caller.actor);
         let expiry = chrono::Duration::from_std(platform.settings.auth.invitation_expiry)
             .map_err(internal)?;
-        let row = insert(
+        let (row, token) = insert(
             &mut tx,
             NewInvitation {
                 organization_id: caller.org,
@@ -266,10 +275,26 @@ impl OrgInvitationsApi {
         auth_bus::enqueue_audit(&mut tx, &event)
             .await
             .map_err(internal)?;
+        let base = link_base(&mut tx, &platform, &auth.0.app_code).await?;
+        let inviter = format!("{} {}", auth.0.first_name, auth.0.last_name);
+        let mail = compose(
+            &base,
+            &InvitationText {
+                to: &email,
+                organization: &org.name,
+                inviter: inviter.trim(),
+                code: &row.code,
+                token: &token,
+                hours: platform.settings.auth.invitation_expiry.as_secs() / 3600,
+            },
+        );
+        let failed = cx
+            .event("invitation.email_failed", Some(caller.actor))?
+            .organization(caller.org)
+            .resource("invitation", Some(row.id));
         tx.commit().await.map_err(internal)?;
-        // Delivery is log-only for now (docs/DECISIONS.md); the code and token stay out of logs.
-        tracing::info!(invitation_id = %row.id, organization_id = %caller.org,
-            "invitation created; email delivery is log-only");
+        let mailer = self.shared.get(&platform).mailer.clone();
+        send_later(&platform, mailer, mail, failed);
         let pairs: Vec<(Uuid, Uuid)> = ids.iter().map(|r| (row.id, *r)).collect();
         Ok(CreateInvitationReply::Created(Json(Invitation::new(
             &row, &pairs, true,

@@ -156,8 +156,11 @@ pub enum RevokeM2MResponse {
 }
 
 /// m2m client administration.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct M2MApi;
+#[derive(Debug, Default, Clone)]
+pub struct M2MApi {
+    /// Per-application state (the client cache a revoke invalidates).
+    pub shared: crate::state::Shared,
+}
 
 #[OpenApi(tag = "ApiTags::M2m")]
 impl M2MApi {
@@ -288,6 +291,12 @@ impl M2MApi {
             .await
             .map_err(internal)?;
         tx.commit().await.map_err(internal)?;
+        // every replica drops its cached copy (crate::clients: bounded staleness)
+        self.shared
+            .get(&platform)
+            .clients
+            .announce(&platform, &revoked)
+            .await;
         Ok(RevokeM2MResponse::NoContent)
     }
 }

@@ -10,11 +10,13 @@ mod app_dto;
 mod apps;
 pub mod common;
 mod grants;
+mod invitation_mail;
 mod invitations;
 mod m2m;
 mod me_invitations;
 mod me_orgs;
 mod oauth;
+mod oauth_grant;
 mod org_dto;
 pub mod org_gate;
 mod org_ops;
@@ -92,8 +94,9 @@ pub type OrgApis = (
 /// Every API struct of the authz service.
 pub type Api = (PlatformApis, OrgApis);
 
-/// The authz API value.
+/// The authz API value (its structs share one [`crate::state::Shared`]).
 pub fn api() -> Api {
+    let shared = crate::state::Shared::default();
     (
         (
             AppsApi,
@@ -102,15 +105,19 @@ pub fn api() -> Api {
             MeAppsApi,
             RolesApi,
             PermissionsApi,
-            M2MApi,
-            OAuthApi,
+            M2MApi {
+                shared: shared.clone(),
+            },
+            OAuthApi {
+                shared: shared.clone(),
+            },
         ),
         (
             AdminOrgsApi,
             AdminMembersApi,
             OrgsApi,
             OrgRolesApi,
-            OrgInvitationsApi,
+            OrgInvitationsApi { shared },
             MeOrgsApi,
             MeInvitationsApi,
         ),

@@ -3,7 +3,7 @@
 //! OAuth error shape `{"error","error_description"}`, never the app envelope, and carry
 //! `Cache-Control: no-store` and `Pragma: no-cache`.
 
-use std::sync::LazyLock;
+use std::time::Duration;
 
 use auth_host::Platform;
 use poem::http::header;
@@ -18,9 +18,9 @@ use poem_openapi::{
 
 use super::ApiTags;
 use super::common::AuditCtx;
-use crate::domain::oauth::{self, OAuthErrorCode, OAuthFailure, RawRequest, TokenRequest};
-use crate::domain::secret::{self, HashKind, SecretKey};
-use crate::repo::m2m;
+use super::oauth_grant::{audit_denied, grant};
+use crate::domain::oauth::{self, OAuthErrorCode, OAuthFailure, RawRequest};
+use crate::state::Shared;
 
 /// The token request as documented (form or JSON; credentials may come in Basic instead).
 #[derive(Debug, Object)]
@@ -136,6 +136,15 @@ pub enum TokenResponse {
         #[oai(header = "Pragma")] String,
         #[oai(header = "WWW-Authenticate")] Option<String>,
     ),
+    /// `invalid_client` after too many failed authentications of this client id from this
+    /// address (M2M-07); `Retry-After` gives the longest wait in seconds.
+    #[oai(status = 429)]
+    TooManyRequests(
+        Json<OAuthError>,
+        #[oai(header = "Cache-Control")] String,
+        #[oai(header = "Pragma")] String,
+        #[oai(header = "Retry-After")] String,
+    ),
     /// `server_error`.
     #[oai(status = 500)]
     ServerError(
@@ -163,6 +172,19 @@ impl TokenResponse {
         }
     }
 
+    fn throttled(retry_after: Duration) -> Self {
+        Self::TooManyRequests(
+            Json(OAuthError {
+                error: OAuthErrorCode::InvalidClient.as_str().to_owned(),
+                error_description: "Too many failed client authentications; try again later"
+                    .to_owned(),
+            }),
+            NO_STORE.into(),
+            NO_CACHE.into(),
+            retry_after.as_secs().to_string(),
+        )
+    }
+
     fn server_error(cause: impl std::fmt::Display) -> Self {
         tracing::error!(error = %cause, "oauth token endpoint failed");
         Self::ServerError(
@@ -176,26 +198,12 @@ impl TokenResponse {
     }
 }
 
-/// A stored hash nothing matches (only its HMAC work matters).
-static DUMMY_HASH: LazyLock<String> =
-    LazyLock::new(|| SecretKey::derive("dummy-key-for-unknown-clients").hash("x"));
-
-/// A well-formed bcrypt hash (salt and digest of a published test vector) at `cost`: verifying
-/// against it costs what verifying an imported hash of that cost does, and never matches a
-/// client secret in practice.
-fn dummy_bcrypt(cost: u32) -> String {
-    format!("$2b${cost:02}$N9qo8uLOickgx2ZMRZoMyeIjZAgcfl7p92ldGxad68LJZdL17lhWy")
-}
-
-/// Verifies `secret` against a bcrypt `hash` on the blocking pool.
-async fn bcrypt_verify(secret: &str, hash: String) -> anyhow::Result<bool> {
-    let secret = secret.to_owned();
-    Ok(tokio::task::spawn_blocking(move || bcrypt::verify(secret, &hash).unwrap_or(false)).await?)
-}
-
 /// The OAuth token endpoint.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct OAuthApi;
+#[derive(Debug, Default, Clone)]
+pub struct OAuthApi {
+    /// Per-application state (client cache, throttle).
+    pub shared: Shared,
+}
 
 #[OpenApi(tag = "ApiTags::OAuth")]
 impl OAuthApi {
@@ -231,148 +239,18 @@ impl OAuthApi {
             Ok(r) => r,
             Err(f) => return TokenResponse::failure(&f),
         };
-        match grant(&platform, &request).await {
+        let services = self.shared.get(&platform);
+        if let Some(retry_after) = services.throttle.locked(&request.client_id, &cx.ip).await {
+            return TokenResponse::throttled(retry_after);
+        }
+        match grant(&platform, &services, &request).await {
             Ok(Ok(granted)) => TokenResponse::Ok(Json(granted), NO_STORE.into(), NO_CACHE.into()),
             Ok(Err(f)) => {
-                audit_denied(&platform, &cx, &request.client_id).await;
+                let failures = services.throttle.failed(&request.client_id, &cx.ip).await;
+                audit_denied(&platform, &cx, &request.client_id, failures).await;
                 TokenResponse::failure(&f)
             }
             Err(e) => TokenResponse::server_error(e),
-        }
-    }
-}
-
-/// Authenticates the client and signs its token.
-///
-/// Every refusal costs one bcrypt verification (M2M-01): the real one for an imported bcrypt
-/// hash, otherwise one against [`dummy_bcrypt`] at `BCRYPT_COST`, so an unknown id, a wrong
-/// secret (fast or bcrypt hash), an unreadable hash and a revoked client all take the same
-/// time. Only a successful fast-hash authentication skips bcrypt.
-async fn grant(
-    platform: &Platform,
-    request: &TokenRequest,
-) -> anyhow::Result<Result<TokenGranted, OAuthFailure>> {
-    let jwt = &platform.settings.jwt;
-    let key = SecretKey::derive(jwt.access_secret.expose());
-    let mut paid_bcrypt = false;
-    // Postgres text cannot hold NUL: such an id cannot exist (§2.7: `invalid_client`).
-    let client = if request.client_id.contains('\0') {
-        None
-    } else {
-        m2m::credentials(&platform.db, &request.client_id).await?
-    };
-    let verified = match &client {
-        None => {
-            let _ = key.matches(&DUMMY_HASH, &request.client_secret);
-            Verified::No
-        }
-        Some(client) => {
-            let stored = client.client_secret_hash.as_str();
-            match secret::kind(stored) {
-                HashKind::Fast if key.matches(stored, &request.client_secret) => Verified::Current,
-                HashKind::Fast => match jwt.access_secret_previous.as_ref() {
-                    Some(prev)
-                        if SecretKey::derive(prev.expose())
-                            .matches(stored, &request.client_secret) =>
-                    {
-                        Verified::Rehash
-                    }
-                    _ => Verified::No,
-                },
-                HashKind::Bcrypt => {
-                    paid_bcrypt = true;
-                    if bcrypt_verify(&request.client_secret, stored.to_owned()).await? {
-                        Verified::Rehash
-                    } else {
-                        Verified::No
-                    }
-                }
-                HashKind::Unknown => {
-                    let _ = key.matches(&DUMMY_HASH, &request.client_secret);
-                    Verified::No
-                }
-            }
-        }
-    };
-    let client = match client {
-        Some(c) if verified != Verified::No && c.usable => c,
-        _ => {
-            if !paid_bcrypt {
-                let dummy = dummy_bcrypt(platform.settings.auth.bcrypt_cost);
-                let _ = bcrypt_verify(&request.client_secret, dummy).await?;
-            }
-            return Ok(Err(OAuthFailure::invalid_client(request.basic)));
-        }
-    };
-    let stored = client.client_secret_hash.as_str();
-    if verified == Verified::Rehash {
-        // a legacy bcrypt hash (or one under the previous JWT secret) is replaced once
-        m2m::replace_hash(
-            &platform.db,
-            client.id,
-            stored,
-            &key.hash(&request.client_secret),
-        )
-        .await?;
-    }
-    if client.stale_use
-        && let Err(e) = m2m::touch(&platform.db, client.id).await
-    {
-        tracing::warn!(error = %e, "could not record m2m client use");
-    }
-    let scopes = oauth::grant_scopes(request.scope.as_deref(), &client.scopes);
-    let token = platform.signer.sign_service(
-        &request.client_id,
-        &client.name,
-        &scopes,
-        platform.signer.access_ttl(),
-    )?;
-    Ok(Ok(TokenGranted {
-        access_token: token.token,
-        token_type: "Bearer".to_owned(),
-        expires_in: token.expires_in,
-        expires_at: token.expires_at,
-        scope: (!scopes.is_empty()).then(|| scopes.join(" ")),
-    }))
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Verified {
-    Current,
-    Rehash,
-    No,
-}
-
-/// One `m2m.token_denied` audit row per refused client authentication (best effort: the
-/// reply is the same whether or not it could be written).
-async fn audit_denied(platform: &Platform, cx: &AuditCtx, client_id: &str) {
-    let write = async {
-        let event = cx
-            .event("m2m.token_denied", None)
-            .map_err(|e| anyhow::anyhow!("{e}"))?
-            .resource("m2m_client", None)
-            .details(
-                serde_json::json!({"client_id": client_id.chars().filter(|c| !c.is_control()).take(100).collect::<String>()}),
-            );
-        let mut conn = platform.db.acquire().await?;
-        auth_bus::enqueue_audit(&mut conn, &event).await?;
-        anyhow::Ok(())
-    };
-    if let Err(e) = write.await {
-        tracing::warn!(error = %e, "could not write m2m.token_denied audit event");
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_dummy_bcrypt_hash_is_well_formed_at_any_cost() {
-        for cost in [4, 10] {
-            let hash = dummy_bcrypt(cost);
-            assert_eq!(secret::kind(&hash), HashKind::Bcrypt);
-            assert_eq!(bcrypt::verify("anything", &hash).ok(), Some(false));
         }
     }
 }

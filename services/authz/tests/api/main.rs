@@ -2,8 +2,10 @@
 
 mod apps;
 mod helpers;
+mod invitation_mail;
 mod invitations;
 mod m2m;
+mod m2m_throttle;
 mod m2m_timing;
 mod org_custom_roles;
 mod org_flow;
