@@ -52,21 +52,27 @@ impl LazyNatsRevocation {
             };
             let mut delay = Duration::from_millis(200);
             loop {
-                if shutdown.is_cancelled() {
-                    return;
-                }
-                if bus.is_connected() && bus.ensure_topology().await.is_ok() {
-                    match NatsRevocation::start(bus.client().clone(), config.clone()).await {
-                        Ok(watcher) => {
-                            let _ = slot.set(watcher);
-                            return;
-                        }
-                        Err(e) => tracing::warn!(error = %e, "token-version watcher not started"),
-                    }
-                }
-                tokio::select! {
+                // wakes as soon as the connection is up (no fixed first delay)
+                let connected = tokio::select! {
                     () = shutdown.cancelled() => return,
-                    () = tokio::time::sleep(delay) => {}
+                    up = bus.wait_connected(delay) => up,
+                };
+                if connected {
+                    if bus.ensure_topology().await.is_ok() {
+                        match NatsRevocation::start(bus.client().clone(), config.clone()).await {
+                            Ok(watcher) => {
+                                let _ = slot.set(watcher);
+                                return;
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "token-version watcher not started");
+                            }
+                        }
+                    }
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(delay) => {}
+                    }
                 }
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
@@ -117,6 +123,10 @@ impl RevocationSource for LazyNatsRevocation {
 }
 
 /// Reads `users.token_version` and `revoked_access_tokens` from Postgres.
+///
+/// A user without a row (hard-deleted) counts as revoked: [`RevocationSource::token_version`]
+/// answers [`DELETED_USER_VERSION`], above any version a token can carry. The NATS bucket keeps
+/// the version a delete bumped, so both sources refuse a deleted user's tokens.
 #[derive(Debug, Clone)]
 pub struct PgRevocation {
     db: PgPool,
@@ -129,6 +139,9 @@ impl PgRevocation {
     }
 }
 
+/// The version [`PgRevocation`] answers for a user id without a `users` row.
+pub const DELETED_USER_VERSION: u64 = u64::MAX;
+
 fn unavailable(e: sqlx::Error) -> RevocationUnavailable {
     tracing::warn!(error = %e, "revocation lookup in Postgres failed");
     RevocationUnavailable("postgres unavailable".to_owned())
@@ -140,10 +153,9 @@ impl RevocationSource for PgRevocation {
         user_id: &'a str,
     ) -> BoxFuture<'a, Result<u64, RevocationUnavailable>> {
         Box::pin(async move {
-            // Same answer as the watcher for a user it has no entry for: version 0. (A hard
-            // delete bumps the version before deleting, so the bucket keeps refusing.)
+            // not a user id of ours: no row can exist, so nothing was ever issued to it
             let Ok(id) = Uuid::parse_str(user_id) else {
-                return Ok(0);
+                return Ok(DELETED_USER_VERSION);
             };
             let version: Option<i64> =
                 sqlx::query_scalar("select token_version from users where id = $1")
@@ -151,7 +163,39 @@ impl RevocationSource for PgRevocation {
                     .fetch_optional(&self.db)
                     .await
                     .map_err(unavailable)?;
-            Ok(version.map_or(0, |v| u64::try_from(v).unwrap_or(0)))
+            Ok(version.map_or(DELETED_USER_VERSION, |v| {
+                u64::try_from(v).unwrap_or(DELETED_USER_VERSION)
+            }))
+        })
+    }
+
+    /// One round trip: any revoked id of the token (`jti`, session), and the user's row.
+    fn is_revoked<'a>(
+        &'a self,
+        token: TokenRef<'a>,
+    ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
+        Box::pin(async move {
+            let Ok(user) = Uuid::parse_str(token.user_id) else {
+                return Ok(true);
+            };
+            let ids: Vec<Uuid> = token
+                .revocable_ids()
+                .filter_map(|id| Uuid::parse_str(id).ok())
+                .collect();
+            let (listed, version): (bool, Option<i64>) = sqlx::query_as(
+                "select exists (select 1 from revoked_access_tokens
+                                 where jti = any($1) and expires_at > now()),
+                        (select token_version from users where id = $2)",
+            )
+            .bind(&ids)
+            .bind(user)
+            .fetch_one(&self.db)
+            .await
+            .map_err(unavailable)?;
+            let current = version.map_or(DELETED_USER_VERSION, |v| {
+                u64::try_from(v).unwrap_or(DELETED_USER_VERSION)
+            });
+            Ok(listed || token.token_version < current)
         })
     }
 

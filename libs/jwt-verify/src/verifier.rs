@@ -302,6 +302,7 @@ async fn check_revocation(
         user_id: &claims.uid,
         jti: &claims.jti,
         token_version: claims.tv,
+        session_id: &claims.session_id,
     };
     let revoked = match source.is_revoked_now(token) {
         Some(answer) => answer?,

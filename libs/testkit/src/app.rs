@@ -2,6 +2,8 @@
 //! own database and prefixes: faster than a child process, and the test can reach the
 //! [`Platform`] (database pool, bus, signer) directly.
 
+use std::time::Duration;
+
 use anyhow::Context as _;
 use auth_host::{Application, Platform, api_endpoint};
 use auth_settings::Settings;
@@ -38,6 +40,7 @@ impl TestApp {
         );
         let settings = Settings::from_vars(vars).context("test settings")?;
         let platform = Platform::start(settings, service).await?;
+        wait_for_revocation_feed(&platform).await;
         let endpoint = api_endpoint(&platform, service, api);
         let app = Application::bind(platform.clone(), 0, endpoint).await?;
         let base_url = format!("http://127.0.0.1:{}", app.port());
@@ -53,6 +56,20 @@ impl TestApp {
     /// `base_url` + `API_PREFIX` + `path`.
     pub fn api(&self, path: &str) -> String {
         format!("{}{}{path}", self.base_url, crate::process::TEST_API_PREFIX)
+    }
+}
+
+/// Waits (bounded) until the NATS token-version watcher runs, so a test's first requests
+/// are answered by the watcher as in steady state, not by the Postgres fallback of the first
+/// moments (which, e.g., refuses tokens of users that have no row). Returns at once when
+/// NATS stays unreachable for 2 s (tests of a NATS outage).
+pub async fn wait_for_revocation_feed(platform: &Platform) {
+    if !platform.bus.wait_connected(Duration::from_secs(2)).await {
+        return;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !platform.revocation.primary.is_healthy() && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

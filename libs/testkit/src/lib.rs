@@ -12,12 +12,14 @@
 //! - [`app`]: [`TestApp`], a service running in-process on port 0.
 //! - [`tokens`]: [`TestClaims`], access tokens signed with the test secret.
 //! - [`smtp`]: [`SmtpSink`], a real SMTP server on loopback (`aiosmtpd`) for mail tests.
+//! - [`servers`]: [`PrivateServer`], a test's own Redis or NATS server to stop and restart.
 
 pub mod app;
 pub mod db;
 pub mod ingress;
 pub mod names;
 pub mod process;
+pub mod servers;
 pub mod smtp;
 pub mod tokens;
 
@@ -26,5 +28,6 @@ pub use db::TestDb;
 pub use ingress::Ingress;
 pub use names::unique_prefix;
 pub use process::{ServiceProcess, TestEnv, binary_path};
+pub use servers::PrivateServer;
 pub use smtp::{SmtpSink, link_param};
 pub use tokens::{TestClaims, sign_json};

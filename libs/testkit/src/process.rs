@@ -39,6 +39,19 @@ impl TestEnv {
         }
     }
 
+    /// [`TestEnv::vars`] with `overrides` replacing (or adding) variables, e.g. the URLs of
+    /// a test's [`crate::PrivateServer`]s.
+    pub fn vars_with(&self, overrides: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut vars = self.vars();
+        vars.retain(|(k, _)| !overrides.iter().any(|(o, _)| o == k));
+        vars.extend(
+            overrides
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        );
+        vars
+    }
+
     /// The environment variables of a service process of this test.
     pub fn vars(&self) -> Vec<(String, String)> {
         let required = |name: &str| {

@@ -28,6 +28,7 @@ fn token<'a>(user: &'a str, jti: &'a str, tv: u64) -> TokenRef<'a> {
         user_id: user,
         jti,
         token_version: tv,
+        session_id: "",
     }
 }
 
@@ -65,9 +66,63 @@ async fn postgres_source_reads_versions_and_revoked_jtis() {
             .await,
         Ok(true)
     );
-    // a user without a row answers like the watcher without an entry: version 0
+    // a user without a row (hard-deleted) is a tombstone: every token of it is revoked
     let ghost = Uuid::new_v4().to_string();
-    assert_eq!(source.token_version(&ghost).await, Ok(0));
+    assert_eq!(
+        source.token_version(&ghost).await,
+        Ok(auth_host::revocation::DELETED_USER_VERSION)
+    );
+    assert_eq!(
+        source
+            .is_revoked(token(&ghost, &Uuid::new_v4().to_string(), 0))
+            .await,
+        Ok(true)
+    );
+    // SES-02: a revoked session id revokes every token carrying it
+    let session = Uuid::new_v4();
+    sqlx::query(
+        "insert into revoked_access_tokens (jti, expires_at) values ($1, now() + interval '5 minutes')",
+    )
+    .bind(session)
+    .execute(db.pool())
+    .await
+    .expect("revoked session");
+    let session = session.to_string();
+    let mut in_session = token(&user, "not-a-uuid", 3);
+    in_session.session_id = &session;
+    assert_eq!(source.is_revoked(in_session).await, Ok(true));
+    in_session.session_id = "";
+    assert_eq!(source.is_revoked(in_session).await, Ok(false));
+}
+
+#[tokio::test]
+async fn a_hard_deleted_users_tokens_are_refused_while_nats_is_down() {
+    let db = TestDb::new().await;
+    let shutdown = CancellationToken::new();
+    let bus = auth_bus::Bus::connect(auth_bus::BusConfig::new(
+        "nats://127.0.0.1:9",
+        unique_prefix("h"),
+    ))
+    .await
+    .expect("bus config");
+    let source = platform_revocation(
+        db.pool().clone(),
+        bus,
+        Duration::from_secs(5),
+        shutdown.clone(),
+    );
+    let user = user_with_version(&db, 0).await;
+    let id = user.to_string();
+    let jti = Uuid::new_v4().to_string();
+    assert_eq!(source.is_revoked(token(&id, &jti, 0)).await, Ok(false));
+    sqlx::query("delete from users where id = $1")
+        .bind(user)
+        .execute(db.pool())
+        .await
+        .expect("hard delete");
+    assert_eq!(source.is_revoked(token(&id, &jti, 0)).await, Ok(true));
+    assert_eq!(source.is_revoked(token(&id, &jti, 7)).await, Ok(true));
+    shutdown.cancel();
 }
 
 #[tokio::test]

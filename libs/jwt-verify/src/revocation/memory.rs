@@ -82,7 +82,7 @@ impl StaticRevocation {
 
     fn revoked_now(&self, t: TokenRef<'_>) -> Answer<bool> {
         self.read(|st| {
-            st.revoked.contains(t.jti)
+            t.revocable_ids().any(|id| st.revoked.contains(id))
                 || t.token_version < st.versions.get(t.user_id).copied().unwrap_or(0)
         })
     }

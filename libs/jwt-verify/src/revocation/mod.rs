@@ -32,6 +32,16 @@ pub struct TokenRef<'a> {
     pub jti: &'a str,
     /// The token version captured at issue (`tv`, 0 when absent).
     pub token_version: u64,
+    /// The token's session (`session_id`, empty when absent). Ending a session revokes
+    /// its id like a `jti`, which kills every access token issued in it (SES-02).
+    pub session_id: &'a str,
+}
+
+impl TokenRef<'_> {
+    /// The revoked-id keys this token answers to: its `jti`, and its session id when set.
+    pub fn revocable_ids(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.jti).chain((!self.session_id.is_empty()).then_some(self.session_id))
+    }
 }
 
 /// Answers whether access tokens were revoked.
@@ -48,12 +58,15 @@ pub trait RevocationSource: Send + Sync + std::fmt::Debug {
         None
     }
 
-    /// Whether the token is revoked: its `jti` was revoked, or its `tv` is below the user's
-    /// current version. Sources may override this to answer in one round trip.
+    /// Whether the token is revoked: its `jti` or its session id was revoked, or its `tv` is
+    /// below the user's current version. Sources may override this to answer in one round
+    /// trip.
     fn is_revoked<'a>(&'a self, token: TokenRef<'a>) -> BoxFuture<'a, Answer<bool>> {
         Box::pin(async move {
-            if self.is_jti_revoked(token.jti).await? {
-                return Ok(true);
+            for id in token.revocable_ids() {
+                if self.is_jti_revoked(id).await? {
+                    return Ok(true);
+                }
             }
             Ok(token.token_version < self.token_version(token.user_id).await?)
         })

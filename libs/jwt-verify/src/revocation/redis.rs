@@ -109,15 +109,16 @@ impl RevocationSource for RedisRevocation {
     ) -> BoxFuture<'a, Result<bool, RevocationUnavailable>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let (blacklisted, raw): (bool, Option<Vec<u8>>) = redis::pipe()
+            let keys: Vec<String> = token.revocable_ids().map(|id| self.jti_key(id)).collect();
+            let (blacklisted, raw): (u32, Option<Vec<u8>>) = redis::pipe()
                 .cmd("EXISTS")
-                .arg(self.jti_key(token.jti))
+                .arg(keys)
                 .cmd("GET")
                 .arg(self.tv_key(token.user_id))
                 .query_async(&mut conn)
                 .await
                 .map_err(|e| unavailable(&e))?;
-            Ok(blacklisted || token.token_version < parse_version(raw)?)
+            Ok(blacklisted > 0 || token.token_version < parse_version(raw)?)
         })
     }
 }

@@ -144,6 +144,21 @@ async fn watcher_loads_follows_fails_closed_and_recovers() {
         v.verify_access(&token_with(6, "logged-out")).await,
         Err(VerifyError::Revoked)
     );
+    // SES-02: an ended session's id in the same bucket revokes every token of that session
+    let rev = jti_store.put("ended-session", "1".into()).await.unwrap();
+    assert!(watcher.wait_revoked_jti(rev, WAIT).await);
+    let in_session = TokenRef {
+        user_id: USER,
+        jti: "fresh",
+        token_version: 6,
+        session_id: "ended-session",
+    };
+    assert_eq!(watcher.is_revoked(in_session).await, Ok(true));
+    let elsewhere = TokenRef {
+        session_id: "another-session",
+        ..in_session
+    };
+    assert_eq!(watcher.is_revoked(elsewhere).await, Ok(false));
     // A smaller version or a delete never lowers what was seen; garbage fails closed.
     let rev = tv_store.put(USER, "2".into()).await.unwrap();
     assert!(watcher.wait_token_versions(rev, WAIT).await);
@@ -180,6 +195,7 @@ async fn watcher_loads_follows_fails_closed_and_recovers() {
         user_id: USER,
         jti: "a",
         token_version: 6,
+        session_id: "",
     };
     assert!(watcher.is_revoked(t).await.is_err());
     assert_eq!(

@@ -85,6 +85,7 @@ async fn an_unreachable_redis_fails_closed() {
         user_id: USER,
         jti: "j",
         token_version: 0,
+        session_id: "",
     };
     assert!(source.is_revoked(t).await.is_err());
     assert!(source.token_version(USER).await.is_err());

@@ -42,6 +42,35 @@ async fn a_revoked_jti_is_revoked_and_others_are_not() {
 }
 
 #[tokio::test]
+async fn ses_02_a_revoked_session_id_revokes_every_token_of_that_session() {
+    let (v, rev, _) = verifier();
+    let mut c = access_claims();
+    c.session_id = "session-1".into();
+    let mut sibling = c.clone();
+    sibling.jti = "another".into();
+    let mut elsewhere = c.clone();
+    elsewhere.jti = "third".into();
+    elsewhere.session_id = "session-2".into();
+    assert!(v.verify_access(&sign(&c, ACCESS)).await.is_ok());
+    rev.revoke_jti("session-1");
+    for claims in [&c, &sibling] {
+        assert_eq!(
+            v.verify_access(&sign(claims, ACCESS)).await,
+            Err(VerifyError::Revoked)
+        );
+    }
+    assert!(v.verify_access(&sign(&elsewhere, ACCESS)).await.is_ok());
+    // the default (two-step) answer agrees with the source's own
+    let t = TokenRef {
+        user_id: USER,
+        jti: "another",
+        token_version: 3,
+        session_id: "session-1",
+    };
+    assert_eq!(rev.is_revoked(t).await, Ok(true));
+}
+
+#[tokio::test]
 async fn unavailable_revocation_fails_closed() {
     let (v, rev, _) = verifier();
     rev.set_unavailable(true);
@@ -80,6 +109,7 @@ async fn fallback_asks_the_second_source_only_when_the_first_cannot_answer() {
         user_id: USER,
         jti: "j",
         token_version: 3,
+        session_id: "",
     };
     assert_eq!(both.is_revoked(t).await, Ok(false));
     primary.set_unavailable(true);

@@ -1,5 +1,7 @@
 //! Pieces the flows share: the calling client and one reading of the clock.
 
+use std::time::Duration;
+
 use auth_bus::{AuditAction, AuditEvent};
 use auth_edge::ClientIp;
 use auth_host::Platform;
@@ -71,5 +73,21 @@ impl Now {
             secs: ms.div_euclid(1000),
             at,
         })
+    }
+}
+
+/// Bound on the immediate bucket put after commit (the outbox relay retries anyway).
+const IMMEDIATE_PUT_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// After the commit that enqueued revoked id `id` (a `jti` or a session id): puts it in the
+/// NATS bucket at once, best effort, so every watcher sees it without waiting for the outbox
+/// relay's next pass; the relay guarantees delivery if this fails (NATS down).
+pub async fn put_revoked_now(platform: &Platform, id: &str, expires_at: DateTime<Utc>, now: Now) {
+    let ttl = (expires_at - now.at).to_std().unwrap_or_default();
+    let put = auth_bus::revoke_jti(&platform.bus, id, ttl);
+    match tokio::time::timeout(IMMEDIATE_PUT_TIMEOUT, put).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::debug!(error = %e, "revoked id left to the outbox relay"),
+        Err(_) => tracing::debug!("revoked id put timed out; left to the outbox relay"),
     }
 }

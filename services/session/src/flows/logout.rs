@@ -1,19 +1,14 @@
 //! `POST /auth/logout` (contract §2.1, §5.3, decisions §9.11 and §9.15): revoke the presented
 //! refresh token's row and, when a bearer came along, that access token's `jti`.
 
-use std::time::Duration;
-
 use auth_edge::ApiError;
 use auth_host::Platform;
 use jwt_verify::AccessClaims;
 use uuid::Uuid;
 
 use crate::error::internal;
-use crate::flows::common::Now;
+use crate::flows::common::{Now, put_revoked_now};
 use crate::repo::tokens::revoke_for_logout;
-
-/// Bound on the immediate bucket put after commit (the outbox relay retries anyway).
-const IMMEDIATE_PUT_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// A parsed logout request.
 #[derive(Clone, Debug)]
@@ -70,15 +65,8 @@ pub async fn logout(platform: &Platform, input: &LogoutInput) -> Result<(), ApiE
     }
     tx.commit().await.map_err(internal)?;
 
-    // best effort: this replica's watcher sees it at once; the relay guarantees the rest
     if let Some((jti, _, expires_at)) = jti {
-        let ttl = (expires_at - now.at).to_std().unwrap_or_default();
-        let put = auth_bus::revoke_jti(&platform.bus, &jti, ttl);
-        match tokio::time::timeout(IMMEDIATE_PUT_TIMEOUT, put).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::debug!(error = %e, "revoked jti left to the outbox relay"),
-            Err(_) => tracing::debug!("revoked jti put timed out; left to the outbox relay"),
-        }
+        put_revoked_now(platform, &jti, expires_at, now).await;
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use auth_host::Platform;
 use uuid::Uuid;
 
 use crate::error::internal;
-use crate::flows::common::{Client, Now};
+use crate::flows::common::{Client, Now, put_revoked_now};
 use crate::repo::sessions::{self, SessionRow};
 use crate::repo::tokens::REASON_SESSION_TERMINATED;
 
@@ -19,7 +19,11 @@ pub async fn list(platform: &Platform, user_id: Uuid) -> Result<Vec<SessionRow>,
         .map_err(internal)
 }
 
-/// Terminates session `session_id` of `owner` and revokes its refresh family.
+/// Terminates session `session_id` of `owner`, revokes its refresh family, and revokes the
+/// session id like an access-token `jti` for one access-token lifetime, so every access token
+/// issued in the session (they carry it as `session_id`) is refused too (SES-02): at once on
+/// this replica and wherever the NATS bucket or Postgres answers, within
+/// `REVOCATION_MAX_STALENESS` while NATS is down.
 ///
 /// 404 `NOT_FOUND` for an unknown id; 403 `FORBIDDEN` when it belongs to another user
 /// (contract §2.2), with an `authz_denied` audit event. Terminating an already terminated
@@ -51,8 +55,21 @@ pub async fn terminate(
     )
     .await
     .map_err(internal)?;
+    let sid = session_id.to_string();
+    let expires_at = now.at + access_lifetime(platform);
+    auth_bus::enqueue_revoke_jti(&mut tx, &sid, Some(owner), expires_at)
+        .await
+        .map_err(internal)?;
     tx.commit().await.map_err(internal)?;
+    put_revoked_now(platform, &sid, expires_at, now).await;
     Ok(())
+}
+
+/// How long an access token issued now can live (`JWT_ACCESS_EXPIRY`), plus a minute of
+/// verifier leeway.
+fn access_lifetime(platform: &Platform) -> chrono::Duration {
+    let lifetime = platform.settings.jwt.access_expiry + std::time::Duration::from_secs(60);
+    chrono::Duration::from_std(lifetime).unwrap_or_else(|_| chrono::Duration::days(366))
 }
 
 /// Records a refused cross-user session access (SES-01); failures are only logged.

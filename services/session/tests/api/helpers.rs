@@ -55,6 +55,7 @@ impl Replica {
     async fn try_start_with(vars: Vec<(String, String)>) -> anyhow::Result<Self> {
         let settings = Settings::from_vars(vars).context("replica settings")?;
         let platform = Platform::start(settings, session::NAME).await?;
+        testkit::app::wait_for_revocation_feed(&platform).await;
         let endpoint = api_endpoint(&platform, session::NAME, session::openapi());
         let app = Application::bind(platform.clone(), 0, endpoint).await?;
         let base_url = format!("http://127.0.0.1:{}", app.port());

@@ -146,7 +146,12 @@ impl Shared {
     }
 
     pub(super) fn revoked(&self, t: TokenRef<'_>) -> Result<bool, RevocationUnavailable> {
-        Ok(self.jti_revoked(t.jti)? || t.token_version < self.version_of(t.user_id)?)
+        for id in t.revocable_ids() {
+            if self.jti_revoked(id)? {
+                return Ok(true);
+            }
+        }
+        Ok(t.token_version < self.version_of(t.user_id)?)
     }
 
     pub(super) fn jti_revoked(&self, jti: &str) -> Result<bool, RevocationUnavailable> {
