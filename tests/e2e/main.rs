@@ -4,4 +4,5 @@
 mod config;
 mod ingress;
 mod revocation;
+mod sessions;
 mod support;
