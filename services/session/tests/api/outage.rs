@@ -7,7 +7,7 @@
 //!   the token version catches up from the outbox once Redis is back.
 //! - NATS stopped: revocation holds through Postgres once the watcher is staler than
 //!   `REVOCATION_MAX_STALENESS`, and the outbox (token-version bump, revoked ids, audit
-//!   events) reaches NATS once it is back.
+//!   events) reaches NATS once it is back, each audit event exactly once.
 
 use std::time::{Duration, Instant};
 
@@ -310,5 +310,16 @@ async fn nats_stopped_revocation_holds_through_postgres_and_the_outbox_drains_on
         .await;
     let mut audit = audit.expect("audit stream");
     let info = audit.info().await.expect("stream info");
-    assert!(info.state.messages >= 1, "{:?}", info.state);
+    // exactly once: both replicas' relays drain the same outbox; the stream de-duplicates
+    let audited: i64 = sqlx::query_scalar("select count(*) from outbox where topic like 'audit.%'")
+        .fetch_one(&app.platform.db)
+        .await
+        .expect("audit rows");
+    assert!(audited >= 1);
+    assert_eq!(
+        i64::try_from(info.state.messages).unwrap_or(-1),
+        audited,
+        "{:?}",
+        info.state
+    );
 }
