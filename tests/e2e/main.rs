@@ -3,6 +3,7 @@
 
 mod config;
 mod ingress;
+mod outage;
 mod revocation;
 mod sessions;
 mod support;

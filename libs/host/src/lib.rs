@@ -9,11 +9,13 @@
 //! # Layout
 //! - `platform.rs`: [`Platform`] and the mapping from settings to each library's config.
 //! - `revocation.rs`: NATS key-value watcher first, Postgres when it cannot answer.
+//! - `backlog.rs`: whether revocations still wait in the outbox (then Postgres answers).
 //! - `mirror.rs`: the Redis copy of token versions.
 //! - `ops.rs`: `/health`, `/ready`, `/metrics`, `/docs`.
 //! - `app.rs`: [`api_endpoint`] and [`Application`] (bind, port, graceful shutdown).
 
 mod app;
+mod backlog;
 mod mirror;
 mod ops;
 mod platform;

@@ -2,7 +2,10 @@
 //!
 //! The NATS key-value watcher answers from a local map (no network hop per request). Until
 //! it has started, or while its feed is staler than `REVOCATION_MAX_STALENESS`, Postgres —
-//! the source of truth — answers instead. When neither can answer, verification fails closed.
+//! the source of truth — answers instead. Postgres also answers while revocations committed
+//! there still wait in the outbox for NATS (after an outage, until the relay has caught up),
+//! since a watcher that looks fresh would miss them. When neither can answer, verification
+//! fails closed.
 
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,6 +18,8 @@ use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+use crate::backlog::OutboxBacklog;
+
 /// NATS watcher first, Postgres when the watcher cannot answer.
 pub type PlatformRevocation = Fallback<LazyNatsRevocation, PgRevocation>;
 
@@ -25,21 +30,30 @@ pub fn platform_revocation(
     max_staleness: Duration,
     shutdown: CancellationToken,
 ) -> Arc<PlatformRevocation> {
-    let nats = LazyNatsRevocation::default();
+    let nats = LazyNatsRevocation {
+        backlog: Some(OutboxBacklog::watch(db.clone(), shutdown.clone())),
+        ..LazyNatsRevocation::default()
+    };
     nats.start_in_background(bus, max_staleness, shutdown);
     Arc::new(Fallback::new(nats, PgRevocation { db }))
 }
 
-/// The NATS watcher, once it could be started; unavailable before that.
+/// The NATS watcher, once it could be started; unavailable before that, and while the
+/// outbox holds revocations NATS has not received yet.
 #[derive(Debug, Clone, Default)]
 pub struct LazyNatsRevocation {
     inner: Arc<OnceLock<NatsRevocation>>,
+    backlog: Option<OutboxBacklog>,
 }
 
 impl LazyNatsRevocation {
-    /// True once the watcher runs and its feed is fresh.
+    /// True once the watcher runs, its feed is fresh and no revocation waits in the outbox.
     pub fn is_healthy(&self) -> bool {
-        self.inner.get().is_some_and(NatsRevocation::is_healthy)
+        !self.is_behind() && self.inner.get().is_some_and(NatsRevocation::is_healthy)
+    }
+
+    fn is_behind(&self) -> bool {
+        self.backlog.as_ref().is_some_and(OutboxBacklog::is_behind)
     }
 
     fn start_in_background(&self, bus: Bus, max_staleness: Duration, shutdown: CancellationToken) {
@@ -80,6 +94,11 @@ impl LazyNatsRevocation {
     }
 
     fn watcher(&self) -> Result<&NatsRevocation, RevocationUnavailable> {
+        if self.is_behind() {
+            return Err(RevocationUnavailable(
+                "revocations wait in the outbox for NATS".to_owned(),
+            ));
+        }
         self.inner
             .get()
             .ok_or_else(|| RevocationUnavailable("token-version watcher not started".to_owned()))
@@ -108,7 +127,10 @@ impl RevocationSource for LazyNatsRevocation {
     }
 
     fn is_revoked_now(&self, token: TokenRef<'_>) -> Option<Result<bool, RevocationUnavailable>> {
-        self.inner.get().and_then(|w| w.is_revoked_now(token))
+        match self.watcher() {
+            Ok(w) => w.is_revoked_now(token),
+            Err(e) => Some(Err(e)),
+        }
     }
 
     fn is_revoked<'a>(

@@ -10,7 +10,8 @@
 //! Lookups are answered from memory. The feed counts as healthy while the client is
 //! connected and both watches run; when it has been unhealthy for longer than
 //! `max_staleness`, lookups fail with [`RevocationUnavailable`] (fail closed). The client
-//! reconnects by itself and the ordered consumers resume from the last revision.
+//! reconnects by itself; a lost connection makes the feed unhealthy until both watches,
+//! restarted from their last revision, have caught up with their bucket again.
 
 //! Layout: `setup` (names, config, errors, bucket creation), `state` (maps and health),
 //! `tasks` (background watches and health monitor), this file (the public source).

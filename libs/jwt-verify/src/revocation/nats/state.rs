@@ -30,6 +30,11 @@ pub(super) struct Shared {
     pub(super) last_healthy_ms: AtomicI64,
     pub(super) versions_rev: watch::Sender<u64>,
     pub(super) revoked_rev: watch::Sender<u64>,
+    /// Whether the connection was up at the last look (to notice a reconnect).
+    pub(super) connected: AtomicBool,
+    /// Bumped on every lost connection: the watches start over from their last revision
+    /// and count as up only once caught up with the bucket again.
+    pub(super) resets: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -51,13 +56,25 @@ impl Shared {
             last_healthy_ms: AtomicI64::new(i64::MIN),
             versions_rev: watch::Sender::new(0),
             revoked_rev: watch::Sender::new(0),
+            connected: AtomicBool::new(true),
+            resets: watch::Sender::new(0),
         }
     }
 
     pub(super) fn healthy_now(&self) -> bool {
-        self.versions_up.load(Ordering::SeqCst)
+        let connected = self.client.connection_state() == async_nats::connection::State::Connected;
+        if !connected && self.connected.swap(false, Ordering::SeqCst) {
+            // Entries written while we are away may never reach the old consumers (or only
+            // late): distrust both maps until each watch has caught up again.
+            self.versions_up.store(false, Ordering::SeqCst);
+            self.revoked_up.store(false, Ordering::SeqCst);
+            self.resets.send_modify(|n| *n += 1);
+        } else if connected {
+            self.connected.store(true, Ordering::SeqCst);
+        }
+        connected
+            && self.versions_up.load(Ordering::SeqCst)
             && self.revoked_up.load(Ordering::SeqCst)
-            && self.client.connection_state() == async_nats::connection::State::Connected
     }
 
     /// Samples health; Err when the feed has been lost for longer than allowed.

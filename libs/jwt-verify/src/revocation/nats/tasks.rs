@@ -27,7 +27,9 @@ pub(super) async fn watch_loop(
     let mut ready = Some(ready);
     let mut last_rev: u64 = 0;
     let mut backoff = Duration::from_millis(100);
+    let mut resets = shared.resets.subscribe();
     loop {
+        resets.mark_unchanged();
         // The stream's last sequence before watching: reaching it means we are caught up.
         let target = match store.status().await {
             Ok(s) if s.values() == 0 => Some(0),
@@ -42,20 +44,28 @@ pub(super) async fn watch_loop(
         let (Some(target), Ok(mut entries)) = (target, watch) else {
             shared.set_up(which, false);
             tokio::time::sleep(backoff).await;
-            backoff = (backoff * 2).min(Duration::from_secs(5));
+            backoff = (backoff * 2).min(Duration::from_secs(1));
             continue;
         };
         backoff = Duration::from_millis(100);
-        shared.set_up(which, true);
+        // up (trusted) only once everything the bucket held at the start is applied
         if target <= last_rev {
+            shared.set_up(which, true);
             signal(&mut ready);
         }
-        while let Some(item) = entries.next().await {
+        loop {
+            let item = tokio::select! {
+                item = entries.next() => item,
+                // the connection was lost: start over from `last_rev` on a new consumer
+                _ = resets.changed() => break,
+            };
+            let Some(item) = item else { break };
             // Errors are transient: the ordered consumer recreates itself and resumes.
             let Ok(entry) = item else { continue };
             shared.apply(which, &entry);
             last_rev = last_rev.max(entry.revision);
             if entry.delta == 0 || last_rev >= target {
+                shared.set_up(which, true);
                 signal(&mut ready);
             }
         }
