@@ -192,6 +192,26 @@ impl PrivateServer {
         }
     }
 
+    /// Freezes the process (SIGSTOP): connections stay open but nothing answers, the way a
+    /// hung server looks to clients (FLT-01 "kill -STOP"). [`PrivateServer::resume`] undoes it.
+    pub async fn pause(&self) {
+        self.signal("-STOP").await;
+    }
+
+    /// Lets a paused process run again (SIGCONT).
+    pub async fn resume(&self) {
+        self.signal("-CONT").await;
+    }
+
+    async fn signal(&self, sig: &str) {
+        if let Some(pid) = self.child.as_ref().and_then(Child::id) {
+            let _ = Command::new("kill")
+                .args([sig, &pid.to_string()])
+                .status()
+                .await;
+        }
+    }
+
     /// Sends SIGKILL (a crash rather than a stop) and waits for the process to end.
     pub async fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -216,6 +236,7 @@ impl PrivateServer {
 impl Drop for PrivateServer {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
+            // a paused process still dies of SIGKILL
             let _ = child.start_kill();
         }
         let _ = std::fs::remove_dir_all(&self.dir);

@@ -323,3 +323,49 @@ async fn nats_stopped_revocation_holds_through_postgres_and_the_outbox_drains_on
         info.state
     );
 }
+
+#[tokio::test]
+async fn flt_01_a_hung_redis_bounds_latency_and_never_accepts_a_revoked_token() {
+    let redis = PrivateServer::redis().await.expect("private redis");
+    let url = redis.url();
+    let overrides = [("REDIS_URL", url.as_str())];
+    let app = spawn_with(&overrides).await;
+    let user = create_user(&app, &[]).await;
+    let rotating = login(&app, user).await;
+    let everywhere = login(&app, user).await;
+
+    redis.pause().await;
+    let (status, body) = timed(
+        "refresh",
+        refresh(&app.api("/auth/refresh"), &rotating.tokens.refresh_token),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let resp = timed(
+        "logout-all",
+        http()
+            .post(app.api("/auth/logout/all"))
+            .bearer_auth(&everywhere.tokens.access_token)
+            .send(),
+    )
+    .await
+    .expect("logout all");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let validate = app.api("/auth/validate");
+    for token in [&everywhere.tokens.access_token, &pair(&body).access_token] {
+        let valid = timed("validate", is_valid(&validate, token)).await;
+        assert!(!valid, "a revoked token was accepted while Redis hung");
+    }
+    redis.resume().await;
+    let key = format!("user_tv:{user}");
+    let bumped = token_version(&app, user).await;
+    eventually(
+        Duration::from_secs(30),
+        "mirror written after resume",
+        || async {
+            let mirrored = app.platform.cache.get(&key, Fallback::Fail).await;
+            matches!(mirrored, Ok(Some(v)) if v == bumped.to_string().into_bytes())
+        },
+    )
+    .await;
+}
