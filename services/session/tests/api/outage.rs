@@ -4,7 +4,8 @@
 //!
 //! - Redis stopped (FLT-01), then restarted empty (FLT-02): refresh, reuse detection, logout
 //!   and logout-all stay correct, no revoked token is ever accepted, and the Redis mirror of
-//!   the token version catches up from the outbox once Redis is back.
+//!   the token version catches up from the outbox once Redis is back. A hung Redis
+//!   (SIGSTOP) keeps every request bounded and refuses revoked tokens too.
 //! - NATS stopped: revocation holds through Postgres once the watcher is staler than
 //!   `REVOCATION_MAX_STALENESS`, and the outbox (token-version bump, revoked ids, audit
 //!   events) reaches NATS once it is back, each audit event exactly once.
