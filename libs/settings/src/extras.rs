@@ -41,16 +41,29 @@ pub struct CognitoSettings {
     pub client_id: String,
     /// `COGNITO_CLIENT_SECRET`: set when the app client has a secret (adds `SECRET_HASH`).
     pub client_secret: Option<Secret>,
+    /// `COGNITO_ENDPOINT` (our addition): the Cognito Identity Provider API base URL;
+    /// default `https://cognito-idp.<COGNITO_REGION>.amazonaws.com/` (tests point it at an
+    /// emulator, private deployments at a VPC endpoint).
+    pub endpoint: String,
+    /// `COGNITO_TIMEOUT` (our addition, default `5s`): the bound of each Cognito request,
+    /// connect included; a slower answer fails the login with 503.
+    pub timeout: Duration,
 }
 
 impl CognitoSettings {
     pub(crate) fn load(env: &mut Env) -> Self {
+        let region = env.string("COGNITO_REGION", "");
+        let endpoint = env
+            .http_url("COGNITO_ENDPOINT")
+            .unwrap_or_else(|| format!("https://cognito-idp.{}.amazonaws.com/", region.trim()));
         let s = Self {
             auto_migrate_enabled: env.flag("COGNITO_AUTO_MIGRATE_ENABLED", false),
-            region: env.string("COGNITO_REGION", ""),
+            region,
             user_pool_id: env.string("COGNITO_USER_POOL_ID", ""),
             client_id: env.string("COGNITO_CLIENT_ID", ""),
             client_secret: env.secret("COGNITO_CLIENT_SECRET"),
+            endpoint,
+            timeout: env.positive_duration("COGNITO_TIMEOUT", Duration::from_secs(5)),
         };
         if s.auto_migrate_enabled {
             for (var, value) in [

@@ -77,6 +77,8 @@
 //! | `SSO_HTTP_TIMEOUT` | 10s | bound on each call to a provider |
 //! | `COGNITO_AUTO_MIGRATE_ENABLED` | false | region, pool id and client id required when true |
 //! | `COGNITO_REGION` `COGNITO_USER_POOL_ID` `COGNITO_CLIENT_ID` `COGNITO_CLIENT_SECRET` | empty | |
+//! | `COGNITO_ENDPOINT` | `https://cognito-idp.<region>.amazonaws.com/` | http(s) URL; our addition (emulators, VPC endpoints) |
+//! | `COGNITO_TIMEOUT` | 5s | > 0; bound of each Cognito request (slower ⇒ 503); our addition |
 //! | `GLOBALSKU_LEGACY_MIGRATION_ENABLED` `GLOBALSKU_BASE_URL` `GLOBALSKU_LEGACY_VERIFY_SECRET` | off | second legacy adapter |
 //! | `WEBHOOK_ENDPOINTS` / `WEBHOOK_SECRET` | empty | http(s) URLs (held as secrets, never echoed); secret required when endpoints are set |
 

@@ -9,6 +9,7 @@ use auth_mail::{MailConfig, Mailer, SmtpConfig};
 use auth_settings::Settings;
 
 use crate::domain::totp_seal::TotpSealer;
+use crate::flows::cognito::CognitoClient;
 use crate::hasher::PasswordHasher;
 
 /// What the identity handlers share besides the [`Platform`].
@@ -20,6 +21,8 @@ pub struct Services {
     pub mailer: Mailer,
     /// Encrypts TOTP seeds at rest (MFA-08).
     pub totp: TotpSealer,
+    /// The Cognito bridge's client, only when `COGNITO_AUTO_MIGRATE_ENABLED=true`.
+    pub cognito: Option<CognitoClient>,
 }
 
 impl Services {
@@ -49,10 +52,20 @@ impl Services {
             tracing::error!(error = %e, "mail transport unusable; mail goes to the log");
             Mailer::log_only()
         });
+        let cognito = settings
+            .cognito
+            .auto_migrate_enabled
+            .then(|| CognitoClient::new(&settings.cognito))
+            .and_then(|built| {
+                built
+                    .inspect_err(|e| tracing::error!(error = %e, "cognito bridge unusable"))
+                    .ok()
+            });
         Self {
             hasher: PasswordHasher::per_core(settings.auth.bcrypt_cost),
             mailer,
             totp: totp_sealer(settings),
+            cognito,
         }
     }
 }

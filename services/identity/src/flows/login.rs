@@ -9,6 +9,7 @@ use chrono::Utc;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::cognito;
 use super::common::{
     Client, IssueOptions, Provisioning, audit, audit_alone, issue, provision, resolve_app,
 };
@@ -118,6 +119,24 @@ pub async fn login(
             .await
             .map_err(internal)?
     };
+    // §7.5: an email unknown here may still be a Cognito user (only with the bridge on)
+    let mut verified = false;
+    let found = match found {
+        None => cognito::migrate_unknown(
+            platform,
+            services,
+            &email,
+            &input.password,
+            app.as_ref(),
+            client,
+        )
+        .await?
+        .map(|m| {
+            verified = true; // Cognito just checked this very password
+            m.user
+        }),
+        some => some,
+    };
     let Some(user) = found else {
         // the same bcrypt work as a wrong password (PW-04)
         services
@@ -146,12 +165,22 @@ pub async fn login(
     }
 
     // 5. password
-    let ok = services
-        .hasher
-        .verify(&input.password, user.password_hash.as_deref())
-        .await
-        .map_err(hashing)?;
+    let ok = verified
+        || services
+            .hasher
+            .verify(&input.password, user.password_hash.as_deref())
+            .await
+            .map_err(hashing)?;
     if !ok {
+        cognito::check_conflict(
+            platform,
+            services,
+            &user,
+            &input.password,
+            app.as_ref(),
+            client,
+        )
+        .await?;
         fail(
             platform,
             &user,

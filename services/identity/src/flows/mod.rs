@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod cognito;
 pub mod common;
 pub mod email;
 pub mod gate;

@@ -3,6 +3,7 @@
 pub mod admin_users;
 pub mod apps;
 pub mod import;
+pub mod legacy;
 pub mod namespaces;
 pub mod orgs;
 pub mod tokens;

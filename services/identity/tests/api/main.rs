@@ -4,9 +4,11 @@
 mod account;
 mod admin_actions;
 mod admin_users;
+mod cognito;
 mod email;
 mod login;
 mod magic_link;
+mod migration;
 mod namespaces;
 mod register;
 mod smtp;
