@@ -21,6 +21,7 @@ async fn main() -> anyhow::Result<()> {
                 |s| s.server.port,
                 auth_server::openapi,
                 |platform| {
+                    identity::start_background(platform);
                     session::start_background(platform);
                     audit::start_background(platform);
                 },

@@ -11,6 +11,10 @@
 //! - `state.rs`: per-application services (hasher, mailer) built on first use.
 //! - `error.rs`: internal failures to the contract envelope.
 //! - `bootstrap.rs`: the first `system_admin` (`auth-server create-admin`).
+//! - `webhooks/`: durable `user.registered` deliveries to app webhooks and their worker.
+//!
+//! A binary that serves this API should also call [`start_background`] so queued webhook
+//! deliveries go out (`main.rs` and the all-in-one server do).
 
 pub mod api;
 pub mod bootstrap;
@@ -20,6 +24,9 @@ pub mod flows;
 pub mod hasher;
 pub mod repo;
 pub mod state;
+pub mod webhooks;
+
+use auth_host::Platform;
 
 use poem_openapi::OpenApiService;
 
@@ -33,4 +40,11 @@ pub fn openapi() -> OpenApiService<api::Api, ()> {
         "Auth platform: identity",
         env!("CARGO_PKG_VERSION"),
     )
+}
+
+/// Starts the service's background work (the webhook delivery worker); it stops on
+/// `platform.shutdown`.
+pub fn start_background(platform: &Platform) {
+    // The worker stops on `platform.shutdown`; nothing needs its handle.
+    drop(webhooks::start(platform));
 }

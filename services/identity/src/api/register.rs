@@ -8,6 +8,8 @@ use poem::Request;
 use poem::web::Data;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
 
 use super::ApiTags;
 use super::dto::{OrganizationResponse, SuccessBody, TokenResponse, UserResponse};
@@ -19,7 +21,8 @@ use crate::flows::register::{Mode, RegisterInput, RegisterOutcome, register};
 use crate::repo::users;
 use crate::state::Shared;
 
-/// Registration request. Unknown extra fields are accepted (and ignored here).
+/// Registration request. Unknown extra fields are accepted and forwarded (with the rest of the
+/// body, minus `password`) to the app's `user.registered` webhooks.
 #[derive(Debug, Object)]
 pub struct RegisterRequest {
     /// Email address.
@@ -48,6 +51,55 @@ pub struct RegisterRequest {
     pub role_code: Option<String>,
     /// Apps granted with the app (overrides the app's linked apps).
     pub linked_app_codes: Option<Vec<String>>,
+    /// Any other fields (kept for the webhooks).
+    #[oai(flatten)]
+    pub extra: HashMap<String, serde_json::Value>,
+}
+
+/// Largest `registration` object forwarded to webhooks; a body whose unknown fields make it
+/// larger is forwarded without them.
+const WEBHOOK_BODY_MAX_BYTES: usize = 32 * 1024;
+
+/// The body minus `password` (contract §5.9), unknown fields kept when small enough.
+fn webhook_body(b: &RegisterRequest) -> Map<String, Value> {
+    let mut known = Map::new();
+    let mut put = |key: &str, value: Value| {
+        known.insert(key.to_owned(), value);
+    };
+    put("email", json!(b.email));
+    put("first_name", json!(b.first_name));
+    put("last_name", json!(b.last_name));
+    let optional = [
+        ("phone", &b.phone),
+        ("display_name", &b.display_name),
+        ("organization_name", &b.organization_name),
+        ("invite_code", &b.invite_code),
+        ("invite_token", &b.invite_token),
+        ("app_code", &b.app_code),
+        ("mode", &b.mode),
+        ("role_code", &b.role_code),
+    ];
+    for (key, value) in optional {
+        if let Some(v) = value {
+            put(key, json!(v));
+        }
+    }
+    if let Some(codes) = &b.linked_app_codes {
+        put("linked_app_codes", json!(codes));
+    }
+    let mut all: Map<String, Value> = b
+        .extra
+        .iter()
+        .filter(|(k, _)| k.as_str() != "password")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    all.extend(known.clone());
+    let size = serde_json::to_vec(&all).map_or(usize::MAX, |v| v.len());
+    if size > WEBHOOK_BODY_MAX_BYTES {
+        known
+    } else {
+        all
+    }
 }
 
 /// Registration reply.
@@ -189,6 +241,7 @@ impl RegisterApi {
         let services = self.shared.services(&platform);
         let b = body.0;
         let mode = Mode::parse(b.mode.as_deref())?;
+        let webhook_body = webhook_body(&b);
         let input = RegisterInput {
             email: b.email,
             password: b.password,
@@ -206,6 +259,8 @@ impl RegisterApi {
             },
             caller_is_system_admin: mode == Mode::RegisterOrReturn
                 && caller_is_system_admin(&platform, req).await,
+            webhook_body,
+            server: header_value(req, "host"),
         };
         let client = Client::of(req);
         Ok(

@@ -14,6 +14,7 @@ use crate::error::{hashing, internal, unique_violation};
 use crate::repo::orgs::{self, OrgRow};
 use crate::repo::users::{self, NewUser, UserRow};
 use crate::state::Services;
+use crate::webhooks::{self, Registered};
 
 /// The three registration modes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +69,11 @@ pub struct RegisterInput {
     pub provisioning: Provisioning,
     /// The caller is a system_admin (checked by the handler from an optional bearer).
     pub caller_is_system_admin: bool,
+    /// The request body minus `password`, unknown fields kept: `registration` of the app's
+    /// `user.registered` webhooks (§5.9).
+    pub webhook_body: serde_json::Map<String, serde_json::Value>,
+    /// The host the request was addressed to (`context.server` of the webhooks).
+    pub server: Option<String>,
 }
 
 /// What a registration ended in.
@@ -205,6 +211,22 @@ pub async fn register(
     }
     if let Some(app) = &app {
         provision(&mut tx, user.id, app, &input.provisioning, client).await?;
+        // queued with the user: delivered after the commit, never before the reply
+        let event = Registered {
+            at: Utc::now(),
+            app,
+            user: &user,
+            namespace: &home,
+            pools: pools_of(&home, app),
+            organization: organization.as_ref(),
+            registration: &input.webhook_body,
+            ip: client.ip.as_deref(),
+            user_agent: client.user_agent.as_deref(),
+            server: input.server.as_deref(),
+        };
+        webhooks::enqueue_user_registered(&mut tx, &event)
+            .await
+            .map_err(internal)?;
     }
     let mail = create_verification(
         &mut tx,
@@ -220,6 +242,17 @@ pub async fn register(
         organization,
         verification_email_sent: sent,
     })
+}
+
+/// The new user's pools: home first, then the app's read pools it was tagged into.
+fn pools_of(home: &str, app: &auth_tokens::AppScope) -> Vec<String> {
+    let mut pools = vec![home.to_owned()];
+    for p in &app.read_namespaces {
+        if !p.trim().is_empty() && !pools.contains(p) {
+            pools.push(p.clone());
+        }
+    }
+    pools
 }
 
 fn already_exists() -> ApiError {

@@ -9,3 +9,4 @@ pub mod orgs;
 pub mod tokens;
 pub mod totp;
 pub mod users;
+pub mod webhooks;

@@ -15,3 +15,4 @@ mod smtp;
 mod support;
 mod totp;
 mod totp_seal;
+mod webhooks;
