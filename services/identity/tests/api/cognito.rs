@@ -236,3 +236,32 @@ pub async fn silent_server() -> String {
     });
     format!("http://127.0.0.1:{port}/")
 }
+
+/// An HTTP server on loopback that answers every request the way Cognito answers when it
+/// throttles (`400`, `__type: TooManyRequestsException`); its URL.
+pub async fn throttling_server() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = vec![0_u8; 16 * 1024];
+                // one read holds the small request; the answer closes the connection
+                let _ = socket.read(&mut buf).await;
+                let body = r#"{"__type":"TooManyRequestsException","message":"Rate exceeded"}"#;
+                let reply = format!(
+                    "HTTP/1.1 400 Bad Request\r\nContent-Type: application/x-amz-json-1.1\r\n\
+                     x-amzn-ErrorType: TooManyRequestsException\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = socket.write_all(reply.as_bytes()).await;
+                let _ = socket.shutdown().await;
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}/")
+}

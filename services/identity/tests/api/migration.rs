@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use testkit::TestApp;
 use uuid::Uuid;
 
-use crate::cognito::{Moto, Pool, TEMP_PASSWORD, free_port, silent_server};
+use crate::cognito::{Moto, Pool, TEMP_PASSWORD, free_port, silent_server, throttling_server};
 use crate::support::{self, PASSWORD, assert_error, audit_actions, count, login};
 
 const COGNITO_PASSWORD: &str = "Legacy!Passw0rd";
@@ -265,6 +265,15 @@ async fn mig05_cognito_slow_is_503_within_the_timeout() {
         took >= Duration::from_millis(650),
         "waited for the timeout: {took:?}"
     );
+}
+
+#[tokio::test]
+async fn mig05_cognito_throttling_is_503_not_401() {
+    let moto = Moto::start().await;
+    let pool = moto.pool(false).await;
+    let throttling = throttling_server().await;
+    let app = start_with(&pool, &moto, &[("COGNITO_ENDPOINT", throttling.as_str())]).await;
+    let _ = assert_unavailable_quickly(&app, Duration::from_secs(4)).await;
 }
 
 #[tokio::test]

@@ -164,10 +164,11 @@ async fn same_account(
 }
 
 /// §5.1 step 5 with the bridge on: the local password was wrong. If the user never came
-/// from Cognito and Cognito logs them in with this password (tokens, not a challenge), counts the failure, audits
-/// `login.legacy_migration_conflict` and answers 409 `LEGACY_MIGRATION_CONFLICT`
-/// (`details: {email, app_code}`). Otherwise (bridge off, a migrated user, Cognito refusing
-/// or unreachable) `Ok`: the caller's ordinary wrong-password path runs.
+/// from Cognito and Cognito logs them in with this password (tokens, not a challenge),
+/// counts the failure, audits `login.legacy_migration_conflict` and answers 409
+/// `LEGACY_MIGRATION_CONFLICT` (`details: {email, app_code}`). Otherwise (bridge off, a
+/// migrated user, Cognito refusing or unreachable) `Ok`: the caller's ordinary
+/// wrong-password path runs.
 pub async fn check_conflict(
     platform: &Platform,
     services: &Services,
