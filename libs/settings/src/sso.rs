@@ -92,8 +92,14 @@ pub struct SsoSettings {
 }
 
 /// The built-in provider codes.
-pub const BUILTIN_PROVIDERS: &[&str] =
-    &["google", "apple", "microsoft", "github", "facebook", "linkedin"];
+pub const BUILTIN_PROVIDERS: &[&str] = &[
+    "google",
+    "apple",
+    "microsoft",
+    "github",
+    "facebook",
+    "linkedin",
+];
 
 impl SsoSettings {
     pub(crate) fn load(env: &mut Env) -> Self {
@@ -118,16 +124,26 @@ impl SsoSettings {
         Self {
             google,
             apple,
-            microsoft: provider(env, "MICROSOFT", &["openid", "email", "profile"], true, false),
+            microsoft: provider(
+                env,
+                "MICROSOFT",
+                &["openid", "email", "profile"],
+                true,
+                false,
+            ),
             github: provider(env, "GITHUB", &["user:email"], true, false),
             facebook: provider(env, "FACEBOOK", &["email", "public_profile"], true, false),
-            linkedin: provider(env, "LINKEDIN", &["openid", "profile", "email"], true, false),
+            linkedin: provider(
+                env,
+                "LINKEDIN",
+                &["openid", "profile", "email"],
+                true,
+                false,
+            ),
             custom: custom_providers(env),
             allowed_redirect_urls: env.list("SSO_ALLOWED_REDIRECT_URLS", &[]),
-            http_timeout: env.positive_duration(
-                "SSO_HTTP_TIMEOUT",
-                std::time::Duration::from_secs(10),
-            ),
+            http_timeout: env
+                .positive_duration("SSO_HTTP_TIMEOUT", std::time::Duration::from_secs(10)),
         }
     }
 

@@ -11,6 +11,7 @@ mod me;
 mod namespaces;
 mod password;
 mod register;
+mod sso;
 mod two_factor;
 
 pub use account::AccountApi;
@@ -22,6 +23,7 @@ pub use me::MeApi;
 pub use namespaces::NamespacesApi;
 pub use password::PasswordApi;
 pub use register::RegisterApi;
+pub use sso::SsoApi;
 pub use two_factor::TwoFactorApi;
 
 use poem_openapi::Tags;
@@ -43,6 +45,7 @@ pub type Api = (
     (RegisterApi, PasswordApi),
     (TwoFactorApi, MagicLinkApi, AccountApi),
     (AdminUsersApi, AdminActionsApi, NamespacesApi),
+    SsoApi,
 );
 
 /// The identity API value (fresh per-application state).
@@ -73,5 +76,6 @@ pub fn api() -> Api {
             AccountApi { shared },
         ),
         (AdminUsersApi, AdminActionsApi, NamespacesApi),
+        SsoApi,
     )
 }

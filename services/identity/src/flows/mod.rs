@@ -16,4 +16,5 @@ pub mod magic_link;
 pub mod namespaces;
 pub mod password;
 pub mod register;
+pub mod sso;
 pub mod totp;

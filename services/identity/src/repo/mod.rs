@@ -6,6 +6,7 @@ pub mod import;
 pub mod legacy;
 pub mod namespaces;
 pub mod orgs;
+pub mod sso;
 pub mod tokens;
 pub mod totp;
 pub mod users;

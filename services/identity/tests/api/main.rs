@@ -12,6 +12,8 @@ mod migration;
 mod namespaces;
 mod register;
 mod smtp;
+mod sso_oidc;
+mod sso_support;
 mod support;
 mod totp;
 mod totp_seal;
