@@ -12,6 +12,7 @@ mod migration;
 mod namespaces;
 mod register;
 mod smtp;
+mod sso_fake;
 mod sso_oidc;
 mod sso_support;
 mod support;
