@@ -141,6 +141,35 @@ impl Mailer {
         })
     }
 
+    /// The mailer the platform's settings describe (`EMAIL_PROVIDER`, `SMTP_*`,
+    /// `EMAIL_FROM_*`): SMTP when the provider is `smtp`, else the log. A configuration that
+    /// cannot be used is logged once as an error and falls back to the log.
+    #[must_use]
+    pub fn from_settings(settings: &auth_settings::Settings) -> Self {
+        let email = &settings.email;
+        let smtp = (email.provider == "smtp").then(|| SmtpConfig {
+            host: email.smtp.host.clone(),
+            port: email.smtp.port,
+            user: email.smtp.user.clone(),
+            password: email
+                .smtp
+                .password
+                .as_ref()
+                .map(|p| p.expose().to_owned())
+                .unwrap_or_default(),
+            secure: email.smtp.secure,
+        });
+        let config = MailConfig {
+            from_address: email.from_address.clone(),
+            from_name: email.from_name.clone(),
+            smtp,
+        };
+        Self::new(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "mail transport unusable; mail goes to the log");
+            Self::log_only()
+        })
+    }
+
     /// A mailer that writes every message to the log (cannot fail).
     #[must_use]
     pub fn log_only() -> Self {

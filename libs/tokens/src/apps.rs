@@ -117,3 +117,17 @@ pub async fn grant_app(
     .rows_affected();
     Ok(changed > 0)
 }
+
+/// The live app's `frontend_url` (the base of links in mail, contract §2.3), when set and
+/// non-empty.
+pub async fn app_frontend_url(
+    conn: &mut PgConnection,
+    code: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let url: Option<Option<String>> =
+        sqlx::query_scalar("select frontend_url from apps where code = $1 and deleted_at is null")
+            .bind(code)
+            .fetch_optional(conn)
+            .await?;
+    Ok(url.flatten().filter(|u| !u.trim().is_empty()))
+}

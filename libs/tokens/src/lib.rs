@@ -39,7 +39,7 @@ pub mod store;
 pub mod subject;
 mod time;
 
-pub use apps::{AppScope, CORE_SERVICE, grant_app, has_active_grant, load_app};
+pub use apps::{AppScope, CORE_SERVICE, app_frontend_url, grant_app, has_active_grant, load_app};
 pub use config::{SignerConfig, SignerConfigError};
 pub use error::{ClaimsError, IssueError, RandomError, SignError};
 pub use grants::{Grants, ORG_MEMBER_ROLE, OrgContext, SYSTEM_ADMIN_ROLE, assemble};

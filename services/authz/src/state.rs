@@ -8,8 +8,7 @@
 use std::sync::{Arc, OnceLock};
 
 use auth_host::Platform;
-use auth_mail::{MailConfig, Mailer, SmtpConfig};
-use auth_settings::Settings;
+use auth_mail::Mailer;
 
 use crate::clients::ClientCache;
 use crate::domain::secret::SecretKey;
@@ -42,7 +41,7 @@ impl Services {
         let clients = Arc::new(ClientCache::new());
         ClientCache::listen(&clients, platform);
         Self {
-            mailer: mailer(&platform.settings),
+            mailer: Mailer::from_settings(&platform.settings),
             clients,
             throttle: Throttle::new(platform.cache.clone()),
             keys: SecretKeys {
@@ -56,33 +55,6 @@ impl Services {
             },
         }
     }
-}
-
-/// The mailer from `EMAIL_PROVIDER`/`SMTP_*`/`EMAIL_FROM_*`; anything but `smtp` (or an
-/// unusable configuration, logged once) sends to the log.
-fn mailer(settings: &Settings) -> Mailer {
-    let email = &settings.email;
-    let smtp = (email.provider == "smtp").then(|| SmtpConfig {
-        host: email.smtp.host.clone(),
-        port: email.smtp.port,
-        user: email.smtp.user.clone(),
-        password: email
-            .smtp
-            .password
-            .as_ref()
-            .map(|p| p.expose().to_owned())
-            .unwrap_or_default(),
-        secure: email.smtp.secure,
-    });
-    let config = MailConfig {
-        from_address: email.from_address.clone(),
-        from_name: email.from_name.clone(),
-        smtp,
-    };
-    Mailer::new(&config).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "mail transport unusable; mail goes to the log");
-        Mailer::log_only()
-    })
 }
 
 /// Lazily built [`Services`], shared by the API structs of one application.

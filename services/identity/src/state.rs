@@ -5,7 +5,7 @@
 use std::sync::{Arc, OnceLock};
 
 use auth_host::Platform;
-use auth_mail::{MailConfig, Mailer, SmtpConfig};
+use auth_mail::Mailer;
 use auth_settings::Settings;
 
 use crate::domain::totp_seal::TotpSealer;
@@ -30,28 +30,7 @@ impl Services {
     /// the log (logged once as an error).
     #[must_use]
     pub fn from_settings(settings: &Settings) -> Self {
-        let email = &settings.email;
-        let smtp = (email.provider == "smtp").then(|| SmtpConfig {
-            host: email.smtp.host.clone(),
-            port: email.smtp.port,
-            user: email.smtp.user.clone(),
-            password: email
-                .smtp
-                .password
-                .as_ref()
-                .map(|p| p.expose().to_owned())
-                .unwrap_or_default(),
-            secure: email.smtp.secure,
-        });
-        let config = MailConfig {
-            from_address: email.from_address.clone(),
-            from_name: email.from_name.clone(),
-            smtp,
-        };
-        let mailer = Mailer::new(&config).unwrap_or_else(|e| {
-            tracing::error!(error = %e, "mail transport unusable; mail goes to the log");
-            Mailer::log_only()
-        });
+        let mailer = Mailer::from_settings(settings);
         let cognito = settings
             .cognito
             .auto_migrate_enabled

@@ -14,7 +14,6 @@ use auth_mail::{Mail, Mailer};
 use sqlx::PgConnection;
 
 use super::common::internal;
-use crate::repo::apps;
 
 /// What the mail says.
 #[derive(Debug)]
@@ -42,7 +41,7 @@ pub async fn link_base(
     let from_app = if app_code.trim().is_empty() {
         None
     } else {
-        apps::frontend_url(conn, app_code.trim())
+        auth_tokens::app_frontend_url(conn, app_code.trim())
             .await
             .map_err(internal)?
     };

@@ -249,16 +249,3 @@ pub async fn revoke_grant(
     .await?;
     Ok(done.rows_affected() > 0)
 }
-
-/// The live app's `frontend_url` (base of mailed links), when set and non-empty.
-pub async fn frontend_url(
-    conn: &mut PgConnection,
-    code: &str,
-) -> Result<Option<String>, sqlx::Error> {
-    let url: Option<Option<String>> =
-        sqlx::query_scalar("select frontend_url from apps where code = $1 and deleted_at is null")
-            .bind(code)
-            .fetch_optional(conn)
-            .await?;
-    Ok(url.flatten().filter(|u| !u.trim().is_empty()))
-}

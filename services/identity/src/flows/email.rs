@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::common::present;
 use crate::domain::Email;
 use crate::error::{internal, token_invalid};
+use crate::repo::tokens;
 use crate::repo::users::UserRow;
-use crate::repo::{apps, tokens};
 use crate::state::Services;
 
 /// SHA-256 hex of a token, as stored.
@@ -30,7 +30,9 @@ pub async fn link_base(
     app_code: Option<&str>,
 ) -> Result<String, ApiError> {
     let from_app = match present(app_code) {
-        Some(code) => apps::frontend_url(conn, code).await.map_err(internal)?,
+        Some(code) => auth_tokens::app_frontend_url(conn, code)
+            .await
+            .map_err(internal)?,
         None => None,
     };
     let base = from_app

@@ -1,7 +1,6 @@
 //! SQL as plain async functions taking a connection (or transaction); runtime queries.
 
 pub mod admin_users;
-pub mod apps;
 pub mod import;
 pub mod legacy;
 pub mod namespaces;

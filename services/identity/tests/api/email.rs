@@ -3,8 +3,8 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 
-use crate::smtp::{SmtpSink, link_param};
 use crate::support::*;
+use testkit::{SmtpSink, link_param};
 
 async fn start_with_mail(smtp: &SmtpSink) -> testkit::TestApp {
     let vars = smtp.vars();

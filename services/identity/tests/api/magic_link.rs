@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use tokio::sync::Barrier;
 use uuid::Uuid;
 
-use crate::smtp::{SmtpSink, link_param};
 use crate::support::*;
+use testkit::{SmtpSink, link_param};
 
 /// A live link for `user` written straight to the database; returns the clear token.
 async fn link_for(

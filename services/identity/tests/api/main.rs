@@ -11,7 +11,6 @@ mod magic_link;
 mod migration;
 mod namespaces;
 mod register;
-mod smtp;
 mod sso_fake;
 mod sso_oidc;
 mod sso_support;
