@@ -7,9 +7,9 @@
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use testkit::process::{TEST_ACCESS_SECRET, TEST_API_PREFIX};
-use testkit::{PrivateServer, ServiceProcess, TestEnv, unique_prefix};
+use serde_json::Value;
+use testkit::process::TEST_API_PREFIX;
+use testkit::{PrivateServer, ServiceProcess, TestClaims, TestEnv, unique_prefix};
 use uuid::Uuid;
 
 use crate::support::client;
@@ -19,26 +19,11 @@ const STALENESS: Duration = Duration::from_secs(2);
 const SLACK: Duration = Duration::from_secs(3);
 
 fn token(user_id: Uuid, tv: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let mut claims = json!({
-        "iss": "ven-auth", "sub": user_id, "aud": ["ven-platform"],
-        "exp": now + 600, "nbf": now, "iat": now, "jti": Uuid::new_v4(),
-        "uid": user_id, "email": "outage@example.com", "first_name": "N", "last_name": "Ats",
-        "roles": ["base_user"], "permissions": [], "token_type": "access",
-        "session_id": Uuid::new_v4(), "auth_provider": "local",
-    });
-    if tv > 0 {
-        claims["tv"] = json!(tv);
+    TestClaims {
+        tv,
+        ..TestClaims::user(user_id, &["base_user"])
     }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(TEST_ACCESS_SECRET.as_bytes()).expect("key"),
-    )
-    .expect("sign")
+    .sign()
 }
 
 async fn me(process: &ServiceProcess, token: &str) -> StatusCode {

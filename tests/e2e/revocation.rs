@@ -6,33 +6,18 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::process::{TEST_ACCESS_SECRET, TEST_API_PREFIX};
-use testkit::{ServiceProcess, unique_prefix};
+use testkit::process::TEST_API_PREFIX;
+use testkit::{ServiceProcess, TestClaims, unique_prefix};
 use uuid::Uuid;
 
 use crate::support::{Platform, client};
 
 fn access_token(user_id: Uuid, tv: u64) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let mut claims = json!({
-        "iss": "ven-auth", "sub": user_id, "aud": ["ven-platform"],
-        "exp": now + 600, "nbf": now, "iat": now, "jti": Uuid::new_v4(),
-        "uid": user_id, "email": "e2e@example.com", "first_name": "End", "last_name": "ToEnd",
-        "roles": ["base_user"], "permissions": [], "token_type": "access",
-        "session_id": Uuid::new_v4(), "auth_provider": "local",
-    });
-    if tv > 0 {
-        claims["tv"] = json!(tv);
+    TestClaims {
+        tv,
+        ..TestClaims::user(user_id, &["base_user"])
     }
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(TEST_ACCESS_SECRET.as_bytes()).expect("key"),
-    )
-    .expect("sign")
+    .sign()
 }
 
 async fn me(base: &str, token: &str) -> (StatusCode, Value) {

@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::process::{TEST_ACCESS_SECRET, TEST_API_PREFIX};
-use testkit::unique_prefix;
+use testkit::process::TEST_API_PREFIX;
+use testkit::{TestClaims, sign_json, unique_prefix};
 use uuid::Uuid;
 
 use crate::support::{Platform, client};
@@ -17,23 +17,9 @@ const BOUND: Duration = Duration::from_secs(1);
 
 /// A user access token issued in session `session_id`.
 fn token_in(user_id: Uuid, session_id: Uuid) -> String {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock")
-        .as_secs();
-    let claims = json!({
-        "iss": "ven-auth", "sub": user_id, "aud": ["ven-platform"],
-        "exp": now + 600, "nbf": now, "iat": now, "jti": Uuid::new_v4(),
-        "uid": user_id, "email": "ses02@example.com", "first_name": "S", "last_name": "Two",
-        "roles": ["base_user"], "permissions": [], "token_type": "access",
-        "session_id": session_id, "auth_provider": "local",
-    });
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(TEST_ACCESS_SECRET.as_bytes()).expect("key"),
-    )
-    .expect("sign")
+    let mut claims = TestClaims::user(user_id, &["base_user"]).to_json();
+    claims["session_id"] = json!(session_id);
+    sign_json(&claims)
 }
 
 /// A session row (with its refresh row) of `user_id`, as a login leaves it.
