@@ -15,6 +15,7 @@ use crate::support::{Platform, client};
 fn access_token(user_id: Uuid, tv: u64) -> String {
     TestClaims {
         tv,
+        email: "e2e@example.com".to_owned(),
         ..TestClaims::user(user_id, &["base_user"])
     }
     .sign()
