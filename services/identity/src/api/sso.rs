@@ -221,6 +221,7 @@ async fn run_callback(
         code: fields.code,
         state: fields.state,
         app_code: fields.app_code.or_else(|| header_value(req, "X-App-Code")),
+        invite_code: fields.invite_code,
         user: fields.user,
         two_factor_code: fields.two_factor_code,
     };

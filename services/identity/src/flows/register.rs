@@ -206,7 +206,14 @@ pub async fn register(
         Some(name) => Some(create_org(&mut tx, name, user.id).await?),
         None => None,
     };
-    if let Some(joined) = join_invitation(&mut tx, &input, user.id).await? {
+    if let Some(joined) = join_invitation(
+        &mut tx,
+        input.invite_code.as_deref(),
+        input.invite_token.as_deref(),
+        user.id,
+    )
+    .await?
+    {
         organization = organization.or(Some(joined));
     }
     if let Some(app) = &app {
@@ -326,14 +333,17 @@ async fn create_org(conn: &mut PgConnection, name: &str, owner: Uuid) -> Result<
     Ok(org)
 }
 
-/// Joins the inviting organisation when an invitation code or token was given.
-async fn join_invitation(
+/// Joins the inviting organisation when an invitation code or token was given (registration,
+/// and SSO at callback time, contract §5.5); the invitation is consumed in `conn`'s
+/// transaction.
+pub(crate) async fn join_invitation(
     conn: &mut PgConnection,
-    input: &RegisterInput,
+    invite_code: Option<&str>,
+    invite_token: Option<&str>,
     user: Uuid,
 ) -> Result<Option<OrgRow>, ApiError> {
-    let code = present(input.invite_code.as_deref());
-    let token = present(input.invite_token.as_deref());
+    let code = present(invite_code);
+    let token = present(invite_token);
     if code.is_none() && token.is_none() {
         return Ok(None);
     }

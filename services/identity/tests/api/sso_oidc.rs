@@ -374,3 +374,90 @@ async fn sso_verified_email_links_existing_account_but_locked_and_totp_gates_hol
     assert_eq!(status, StatusCode::OK, "{login}");
     assert_eq!(login["user"]["id"], id.to_string());
 }
+
+/// §5.5: an invitation code given at `/auth/sso/url` is accepted at callback time; the new
+/// member's login is scoped to the inviting organisation. An unknown code refuses the
+/// callback without creating the account.
+#[tokio::test]
+async fn sso_invite_code_is_accepted_at_callback_and_scopes_the_login() {
+    let idp = start_provider(json!({
+        "alice": account("alice-sub", "alice@idp.test", true),
+        "bob": account("bob-sub", "bob@idp.test", true),
+    }))
+    .await;
+    let app = start_app(&acme_env(&idp.issuer)).await;
+    let owner = support::user(&app, "owner@example.com").await;
+    let org: uuid::Uuid = sqlx::query_scalar(
+        "insert into organizations (name, slug, owner_id) values ('Acme', 'acme', $1) returning id",
+    )
+    .bind(owner)
+    .fetch_one(&app.platform.db)
+    .await
+    .expect("org");
+    sqlx::query(
+        "insert into invitations (organization_id, email, code, token, expires_at)
+         values ($1, 'alice@idp.test', 'INV234', 'tok-inv', now() + interval '1 day')",
+    )
+    .bind(org)
+    .execute(&app.platform.db)
+    .await
+    .expect("invitation");
+
+    let start_with_code = |code: &'static str| {
+        let app = &app;
+        async move {
+            let (verifier, challenge) = pkce();
+            let (status, body) = post(
+                app,
+                "/auth/sso/url",
+                &json!({"provider": "acme", "redirect_url": REDIRECT, "invite_code": code,
+                        "code_challenge": challenge, "code_challenge_method": "S256"}),
+                None,
+            )
+            .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+            let auth_url = body["auth_url"].as_str().expect("auth_url").to_owned();
+            let state = body["state"].as_str().expect("state").to_owned();
+            (verifier, auth_url, state)
+        }
+    };
+
+    let (_, auth_url, state) = start_with_code("NOPE99").await;
+    let (code, _) = browser_login(&idp.issuer, &auth_url, "bob").await;
+    let (status, body) = callback(&app, &code, &state).await;
+    assert_error(status, &body, StatusCode::NOT_FOUND, "INVITE_NOT_FOUND");
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from users where email = 'bob@idp.test'"
+        )
+        .await,
+        0
+    );
+
+    let (verifier, auth_url, state) = start_with_code("INV234").await;
+    let (code, _) = browser_login(&idp.issuer, &auth_url, "alice").await;
+    let (status, body) = callback(&app, &code, &state).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let auth_code = body["auth_code"].as_str().expect("auth_code").to_owned();
+    let (status, login) = exchange(&app, &auth_code, &verifier).await;
+    assert_eq!(status, StatusCode::OK, "{login}");
+    assert_eq!(login["organization"]["id"], org.to_string());
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from invitations where code = 'INV234' and status = 'accepted'"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from organization_members m join users u on u.id = m.user_id
+             where u.email = 'alice@idp.test'"
+        )
+        .await,
+        1
+    );
+}

@@ -25,6 +25,7 @@ use self::state::{AuthCodeRecord, FlowRecord};
 use crate::error::{internal, user_not_found};
 use crate::flows::common::{Client, audit_alone, present, resolve_app};
 use crate::flows::login::LoginSuccess;
+use crate::flows::register::join_invitation;
 use crate::repo::{sso as repo, users};
 
 /// `POST /auth/sso/url` input.
@@ -128,6 +129,8 @@ pub struct CallbackInput {
     pub state: Option<String>,
     /// App code fallback (body, then `X-App-Code`) when the flow has none.
     pub app_code: Option<String>,
+    /// Invitation code fallback (body) when the flow has none.
+    pub invite_code: Option<String>,
     /// Apple's first-consent `user` JSON.
     pub user: Option<String>,
     /// TOTP code for a user with 2FA on the non-PKCE path.
@@ -200,6 +203,11 @@ pub async fn callback(
     let mut tx = platform.db.begin().await.map_err(internal)?;
     let user = account::resolve_user(&mut tx, &provider, &identity, app.as_ref()).await?;
     account::check_account(&user)?;
+    // §5.5: invitation acceptance happens at callback time; the joined org scopes the login
+    // unless the flow named one
+    let invite_code = flow.invite_code.as_deref().or(input.invite_code.as_deref());
+    let joined = join_invitation(&mut tx, invite_code, None, user.id).await?;
+    let organization_id = flow.organization_id.or(joined.map(|org| org.id));
     if let Some(challenge) = flow.code_challenge {
         // PKCE: link/creation and the login stamp now, tokens at the exchange
         users::record_success(&mut tx, user.id)
@@ -210,7 +218,7 @@ pub async fn callback(
             user_id: user.id,
             provider: provider.code.clone(),
             code_challenge: challenge,
-            organization_id: flow.organization_id,
+            organization_id,
             app_code: app.map(|a| a.code),
             expires_at: now + i64::try_from(state::AUTH_CODE_TTL.as_secs()).unwrap_or(60),
         };
@@ -235,7 +243,7 @@ pub async fn callback(
         platform,
         user,
         app,
-        flow.organization_id,
+        organization_id,
         &provider.code,
         client,
     )
