@@ -71,7 +71,7 @@ pub struct SsoCallbackRequest {
     pub state: Option<String>,
     /// Ignored: the organisation given to `/auth/sso/url` applies.
     pub organization_id: Option<String>,
-    /// Ignored: the invitation given to `/auth/sso/url` applies.
+    /// Invitation code, when `/auth/sso/url` was given none (accepted at callback time).
     pub invite_code: Option<String>,
     /// App code fallback when the flow has none.
     pub app_code: Option<String>,
@@ -79,6 +79,9 @@ pub struct SsoCallbackRequest {
     pub user: Option<String>,
     /// 6-digit TOTP code (non-PKCE flows of users with 2FA).
     pub two_factor_code: Option<String>,
+    /// The provider's issuer identifier (RFC 9207), when it adds one to the redirect: it
+    /// must be the flow's provider's issuer.
+    pub iss: Option<String>,
 }
 
 /// Callback body: JSON, or Apple's `application/x-www-form-urlencoded` form_post.
@@ -222,6 +225,7 @@ async fn run_callback(
         state: fields.state,
         app_code: fields.app_code.or_else(|| header_value(req, "X-App-Code")),
         invite_code: fields.invite_code,
+        iss: fields.iss,
         user: fields.user,
         two_factor_code: fields.two_factor_code,
     };
@@ -298,6 +302,7 @@ impl SsoApi {
         code: Query<Option<String>>,
         state: Query<Option<String>>,
         provider: Query<Option<String>>,
+        iss: Query<Option<String>>,
     ) -> poem::Result<SsoCallbackReply> {
         let fields = SsoCallbackRequest {
             provider: provider.0,
@@ -308,6 +313,7 @@ impl SsoApi {
             app_code: None,
             user: None,
             two_factor_code: None,
+            iss: iss.0,
         };
         run_callback(&platform, req, fields).await
     }

@@ -461,3 +461,37 @@ async fn sso_invite_code_is_accepted_at_callback_and_scopes_the_login() {
         1
     );
 }
+
+/// SSO-03 / RFC 9207: an `iss` in the redirect that is not the flow's provider's issuer
+/// refuses the callback (and burns the state); the provider's own issuer passes.
+#[tokio::test]
+async fn sso_03_foreign_iss_in_the_redirect_is_refused() {
+    let idp = start_provider(json!({"alice": account("alice-sub", "alice@idp.test", true)})).await;
+    let app = start_app(&acme_env(&idp.issuer)).await;
+    let with_iss = |code: String, state: String, iss: String| {
+        let app = &app;
+        async move {
+            post(
+                app,
+                "/auth/sso/callback",
+                &json!({"provider": "acme", "code": code, "state": state, "iss": iss}),
+                None,
+            )
+            .await
+        }
+    };
+
+    let (_, challenge) = pkce();
+    let (auth_url, state) = sso_url(&app, "acme", &challenge).await;
+    let (code, _) = browser_login(&idp.issuer, &auth_url, "alice").await;
+    let (status, body) = with_iss(code, state, "https://evil.example".to_owned()).await;
+    assert_error(status, &body, StatusCode::BAD_REQUEST, "SSO_TOKEN_INVALID");
+    assert_eq!(count(&app, "select count(*) from users").await, 0);
+
+    let (_, challenge) = pkce();
+    let (auth_url, state) = sso_url(&app, "acme", &challenge).await;
+    let (code, _) = browser_login(&idp.issuer, &auth_url, "alice").await;
+    let (status, body) = with_iss(code, state, idp.issuer.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["auth_code"].is_string(), "{body}");
+}

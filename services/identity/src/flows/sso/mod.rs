@@ -131,6 +131,8 @@ pub struct CallbackInput {
     pub app_code: Option<String>,
     /// Invitation code fallback (body) when the flow has none.
     pub invite_code: Option<String>,
+    /// RFC 9207 `iss` from the redirect, when the provider sends one.
+    pub iss: Option<String>,
     /// Apple's first-consent `user` JSON.
     pub user: Option<String>,
     /// TOTP code for a user with 2FA on the non-PKCE path.
@@ -180,6 +182,13 @@ pub async fn callback(
     let settings = &platform.settings;
     let provider = providers::resolve(settings, &flow.provider).await?;
     if provider.config.client_id != flow.client_id {
+        return Err(state::invalid_state());
+    }
+    // RFC 9207 / SSO-03: an issuer identifier in the redirect must be this provider's
+    if let (Some(got), Some(expected)) = (present(input.iss.as_deref()), &provider.issuer)
+        && !expected.contains('{')
+        && got.trim_end_matches('/') != expected.trim_end_matches('/')
+    {
         return Err(state::invalid_state());
     }
     let identity = async {
