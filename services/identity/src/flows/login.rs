@@ -152,17 +152,7 @@ pub async fn login(
     };
 
     // 4. account state
-    if user.locked_at(Utc::now()) {
-        return Err(suspended(
-            "Account is temporarily locked due to too many failed login attempts",
-        ));
-    }
-    if user.status == "suspended" {
-        return Err(suspended("Account is suspended"));
-    }
-    if user.is_deleted() {
-        return Err(user_not_found());
-    }
+    check_account_state(&user)?;
 
     // 5. password
     let ok = verified
@@ -280,6 +270,23 @@ pub async fn login(
     })))
 }
 
+/// §5.1 step 4, the account gates every sign-in path applies (PW-07), in the contract's
+/// order: locked 403, suspended 403, deleted 404.
+pub fn check_account_state(user: &UserRow) -> Result<(), ApiError> {
+    if user.locked_at(Utc::now()) {
+        return Err(suspended(
+            "Account is temporarily locked due to too many failed login attempts",
+        ));
+    }
+    if user.status == "suspended" {
+        return Err(suspended("Account is suspended"));
+    }
+    if user.is_deleted() {
+        return Err(user_not_found());
+    }
+    Ok(())
+}
+
 /// A failed password or TOTP: count it (lock at the limit) and audit, in one commit.
 pub async fn fail(
     platform: &Platform,
@@ -288,16 +295,26 @@ pub async fn fail(
     action: AuditAction,
     reason: &str,
 ) -> Result<(), ApiError> {
+    let details = serde_json::json!({ "reason": reason });
+    fail_with_details(platform, user, client, action, details).await
+}
+
+/// [`fail`] with the audit `details` given (`failed_attempts` is added to them).
+pub async fn fail_with_details(
+    platform: &Platform,
+    user: &UserRow,
+    client: &Client,
+    action: AuditAction,
+    mut details: serde_json::Value,
+) -> Result<(), ApiError> {
     let auth = &platform.settings.auth;
     let lockout = i64::try_from(auth.lockout_duration.as_secs()).unwrap_or(i64::MAX);
     let mut tx = platform.db.begin().await.map_err(internal)?;
     let attempts = users::record_failure(&mut tx, user.id, auth.max_login_attempts, lockout)
         .await
         .map_err(internal)?;
-    let event = client
-        .event(action)
-        .actor(user.id)
-        .details(serde_json::json!({ "reason": reason, "failed_attempts": attempts }));
+    details["failed_attempts"] = serde_json::json!(attempts);
+    let event = client.event(action).actor(user.id).details(details);
     audit(&mut tx, &event).await?;
     tx.commit().await.map_err(internal)
 }

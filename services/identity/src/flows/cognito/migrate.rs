@@ -15,6 +15,7 @@ use super::profile;
 use crate::domain::{Email, pools};
 use crate::error::{hashing, internal, unique_violation};
 use crate::flows::common::{Client, audit};
+use crate::flows::login::fail_with_details;
 use crate::hasher::HashError;
 use crate::repo::legacy::{self, MigratedUser};
 use crate::repo::users::{self, UserRow};
@@ -209,22 +210,18 @@ pub async fn check_conflict(
             return Ok(());
         }
     }
-    let auth = &platform.settings.auth;
-    let lockout = i64::try_from(auth.lockout_duration.as_secs()).unwrap_or(i64::MAX);
-    let mut tx = platform.db.begin().await.map_err(internal)?;
-    let attempts = users::record_failure(&mut tx, user.id, auth.max_login_attempts, lockout)
-        .await
-        .map_err(internal)?;
-    let event = client
-        .event(AuditAction::LOGIN_LEGACY_MIGRATION_CONFLICT)
-        .actor(user.id)
-        .details(json!({
-            "provider": legacy::COGNITO_PROVIDER,
-            "app_code": app.map(|a| a.code.clone()),
-            "failed_attempts": attempts,
-        }));
-    audit(&mut tx, &event).await?;
-    tx.commit().await.map_err(internal)?;
+    let details = json!({
+        "provider": legacy::COGNITO_PROVIDER,
+        "app_code": app.map(|a| a.code.clone()),
+    });
+    fail_with_details(
+        platform,
+        user,
+        client,
+        AuditAction::LOGIN_LEGACY_MIGRATION_CONFLICT,
+        details,
+    )
+    .await?;
     Err(conflict(&user.email, app))
 }
 

@@ -7,13 +7,12 @@ use auth_bus::AuditAction;
 use auth_edge::{ApiError, ErrorCode};
 use auth_host::Platform;
 use auth_tokens::AppScope;
-use chrono::Utc;
 use sqlx::PgConnection;
 use uuid::Uuid;
 
 use super::providers::{ExternalIdentity, Provider};
 use crate::domain::{Email, pools};
-use crate::error::{claims, internal, suspended, unique_violation, user_not_found};
+use crate::error::{claims, internal, unique_violation, user_not_found};
 use crate::flows::common::{Client, IssueOptions, audit, issue};
 use crate::flows::login::{LoginSuccess, ensure_grant, fail};
 use crate::flows::totp::take_code;
@@ -115,22 +114,6 @@ pub async fn resolve_user(
         return Err(ApiError::conflict("SSO identity already linked"));
     }
     Ok(user)
-}
-
-/// The gates of §5.1 step 4: deleted 404, locked or suspended 403 (PW-07).
-pub fn check_account(user: &UserRow) -> Result<(), ApiError> {
-    if user.is_deleted() {
-        return Err(user_not_found());
-    }
-    if user.locked_at(Utc::now()) {
-        return Err(suspended(
-            "Account is temporarily locked due to too many failed login attempts",
-        ));
-    }
-    if user.status == "suspended" {
-        return Err(suspended("Account is suspended"));
-    }
-    Ok(())
 }
 
 /// What the second-factor step decided.

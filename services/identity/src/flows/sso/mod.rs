@@ -24,7 +24,7 @@ use self::account::SecondFactor;
 use self::state::{AuthCodeRecord, FlowRecord};
 use crate::error::{internal, user_not_found};
 use crate::flows::common::{Client, audit_alone, present, resolve_app};
-use crate::flows::login::LoginSuccess;
+use crate::flows::login::{LoginSuccess, check_account_state};
 use crate::flows::register::join_invitation;
 use crate::repo::{sso as repo, users};
 
@@ -211,7 +211,7 @@ pub async fn callback(
     let app = resolve_app(platform, app_code.as_deref(), true).await?;
     let mut tx = platform.db.begin().await.map_err(internal)?;
     let user = account::resolve_user(&mut tx, &provider, &identity, app.as_ref()).await?;
-    account::check_account(&user)?;
+    check_account_state(&user)?;
     // §5.5: invitation acceptance happens at callback time; the joined org scopes the login
     // unless the flow named one
     let invite_code = flow.invite_code.as_deref().or(input.invite_code.as_deref());
@@ -311,7 +311,7 @@ pub async fn exchange(
         .await
         .map_err(internal)?
         .ok_or_else(user_not_found)?;
-    account::check_account(&user)?;
+    check_account_state(&user)?;
     let factor = account::second_factor(
         platform,
         &mut tx,
