@@ -7,7 +7,8 @@ pub enum CacheError {
     /// The Redis URL could not be parsed.
     #[error("invalid redis url: {0}")]
     InvalidUrl(String),
-    /// Redis is not configured or not answering and the caller asked for [`crate::Fallback::Fail`].
+    /// Redis is not configured or not answering and the caller asked for [`crate::Fallback::Fail`]
+    /// (or used [`crate::Cache::add_to_windows`], which has no fallback).
     #[error("redis is unavailable")]
     Unavailable,
     /// The store is reachable but refused the command, so nothing was written and no fallback

@@ -14,6 +14,7 @@
 //! - `backend.rs`: the Redis connection, op timeout and back-off.
 //! - `memory.rs`: the sharded, bounded in-process store.
 //! - `scripts.rs`: the Lua script behind [`Cache::set_max`].
+//! - `windows.rs`: [`Cache::add_to_windows`], batched window counters (per-IP limiter sync).
 //! - `clock.rs`: [`Clock`], [`SystemClock`], [`ManualClock`] (injected in tests).
 //! - `error.rs`: [`CacheError`].
 
@@ -23,6 +24,7 @@ mod config;
 mod error;
 mod memory;
 mod scripts;
+mod windows;
 
 use std::{sync::Arc, time::Duration};
 
@@ -43,6 +45,7 @@ struct Inner {
     prefix: String,
     redis: Option<RedisBackend>,
     memory: MemoryStore,
+    clock: Arc<dyn Clock>,
 }
 
 impl std::fmt::Debug for Cache {
@@ -83,7 +86,12 @@ impl Cache {
             inner: Arc::new(Inner {
                 prefix: cfg.key_prefix,
                 redis,
-                memory: MemoryStore::new(cfg.memory_max_entries, cfg.memory_max_bytes, clock),
+                memory: MemoryStore::new(
+                    cfg.memory_max_entries,
+                    cfg.memory_max_bytes,
+                    clock.clone(),
+                ),
+                clock,
             }),
         })
     }
@@ -94,6 +102,7 @@ impl Cache {
             key_prefix: key_prefix.to_owned(),
             ..CacheConfig::default()
         };
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         Self {
             inner: Arc::new(Inner {
                 prefix: cfg.key_prefix,
@@ -101,8 +110,9 @@ impl Cache {
                 memory: MemoryStore::new(
                     cfg.memory_max_entries,
                     cfg.memory_max_bytes,
-                    Arc::new(SystemClock),
+                    clock.clone(),
                 ),
+                clock,
             }),
         }
     }
@@ -110,6 +120,11 @@ impl Cache {
     /// The full key (prefix included) that `key` is stored under.
     pub fn prefixed(&self, key: &str) -> String {
         format!("{}{}", self.inner.prefix, key)
+    }
+
+    /// The time source of TTLs and the back-off (a [`ManualClock`] in tests).
+    pub fn clock(&self) -> Arc<dyn Clock> {
+        self.inner.clock.clone()
     }
 
     /// Whether a Redis URL was configured at all.

@@ -17,6 +17,13 @@ pub struct EdgeConfig {
     pub rate_limit_requests: u64,
     /// The rate-limit window (`RATE_LIMIT_WINDOW`).
     pub rate_limit_window: Duration,
+    /// How often each process pushes its locally counted hits to Redis and learns the global
+    /// counts back (50 ms). Across replicas a client can overshoot its budget by what the
+    /// other replicas admit within about one interval (see [`crate::RateLimiter`]).
+    pub rate_limit_sync_interval: Duration,
+    /// Most client keys the limiter tracks in memory (100,000, about 100 bytes each); beyond
+    /// that, new clients are counted with one Redis round trip per request.
+    pub rate_limit_max_keys: usize,
     /// Proxies whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`).
     pub trusted_proxies: Vec<IpNet>,
     /// How long an idempotent reply is kept (5 minutes in the original).
@@ -34,6 +41,8 @@ impl Default for EdgeConfig {
             body_limit: 5 * 1024 * 1024,
             rate_limit_requests: 100,
             rate_limit_window: Duration::from_secs(60),
+            rate_limit_sync_interval: Duration::from_millis(50),
+            rate_limit_max_keys: 100_000,
             trusted_proxies: Vec::new(),
             idempotency_ttl: Duration::from_secs(300),
             read_timeout: Duration::from_secs(15),

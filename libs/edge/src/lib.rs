@@ -35,6 +35,7 @@
 //! - `error/`: [`ErrorCode`] (§4.2), [`ApiError`] (the envelope), [`bad_request_handler`].
 //! - `layers/`: one module per middleware, see `layers/mod.rs` for the order.
 //! - `client_ip.rs`: [`ClientIp`] (API-03 right-most-untrusted rule) and its extractor.
+//! - `limiter.rs`: [`RateLimiter`], per-IP counts in memory, synced with Redis in batches.
 //! - `request_id.rs`: [`RequestId`], id format and sanity rule.
 //! - `metrics.rs`: [`Metrics`], Prometheus text rendering.
 //! - `hints.rs`: [`FieldHints`], naming the field of a poem-openapi body error.
@@ -46,6 +47,7 @@ mod config;
 mod error;
 mod hints;
 mod layers;
+mod limiter;
 mod metrics;
 mod openapi;
 mod request_id;
@@ -60,6 +62,7 @@ pub use config::{EdgeConfig, EdgeConfigError};
 pub use error::{ApiError, ErrorCode, GENERIC_5XX_MESSAGE, JSON_CONTENT_TYPE, bad_request_handler};
 pub use hints::{FieldHints, FieldProblem};
 pub use layers::idempotency::{IDEMPOTENCY_KEY_HEADER, REPLAYED_HEADER};
+pub use limiter::RateLimiter;
 pub use metrics::{METRICS_CONTENT_TYPE, Metrics, MetricsError};
 pub use openapi::{ErrorEnvelope, ErrorPayload};
 pub use request_id::{REQUEST_ID_HEADER, RequestId};
@@ -76,17 +79,25 @@ pub struct Edge {
     cache: Cache,
     metrics: Metrics,
     hints: Option<FieldHints>,
+    limiter: RateLimiter,
 }
 
 impl Edge {
     /// An edge with the given config, cache (for idempotency and the limiter) and metrics.
     pub fn new(cfg: EdgeConfig, cache: Cache, metrics: Metrics) -> Self {
+        let limiter = RateLimiter::new(&cfg, cache.clone());
         Self {
             cfg,
             cache,
             metrics,
             hints: None,
+            limiter,
         }
+    }
+
+    /// The per-IP limiter this edge will use (e.g. to [`RateLimiter::sync`] at shutdown).
+    pub fn rate_limiter(&self) -> RateLimiter {
+        self.limiter.clone()
     }
 
     /// Learn required fields and property types from an OpenAPI JSON document
@@ -114,6 +125,7 @@ impl Edge {
             cache: self.cache,
             metrics: self.metrics,
             hints: self.hints,
+            limiter: self.limiter,
         });
         let s = || shared.clone();
         let ep = ErrorLayer {

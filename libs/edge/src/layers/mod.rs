@@ -17,7 +17,7 @@ use auth_cache::Cache;
 use bytes::Bytes;
 use poem::{IntoResponse, Response};
 
-use crate::{EdgeConfig, Metrics, hints::FieldHints};
+use crate::{EdgeConfig, Metrics, RateLimiter, hints::FieldHints};
 
 /// What every layer reads.
 pub(crate) struct Shared {
@@ -25,6 +25,7 @@ pub(crate) struct Shared {
     pub(crate) cache: Cache,
     pub(crate) metrics: Metrics,
     pub(crate) hints: Option<FieldHints>,
+    pub(crate) limiter: RateLimiter,
 }
 
 /// The request body, read once by the body-limit layer and kept for idempotency hashing and

@@ -10,7 +10,7 @@ use std::{
 };
 
 use auth_cache::{Cache, CacheConfig};
-use auth_edge::{ApiError, ClientIp, Edge, EdgeConfig, Metrics, RequestId};
+use auth_edge::{ApiError, ClientIp, Edge, EdgeConfig, Metrics, RateLimiter, RequestId};
 use poem::{
     Addr, Endpoint, EndpointExt, IntoResponse, Request, RequestParts, Response, Route, get,
     handler,
@@ -152,6 +152,22 @@ pub async fn real_cache() -> Cache {
     c
 }
 
+/// A cache on the test Redis (fresh prefix) whose TTLs and windows follow `clock`.
+pub async fn real_cache_with_clock(clock: auth_cache::ManualClock) -> Cache {
+    let c = Cache::connect_with_clock(
+        CacheConfig {
+            redis_url: Some(redis_url()),
+            key_prefix: prefix(),
+            ..CacheConfig::default()
+        },
+        Arc::new(clock),
+    )
+    .await
+    .expect("cache");
+    assert!(c.redis_up(), "redis at REDIS_URL did not answer");
+    c
+}
+
 /// Redis configured at an address where nothing listens.
 pub async fn dead_cache() -> Cache {
     Cache::connect(CacheConfig {
@@ -177,15 +193,18 @@ pub struct App {
     pub calls: Calls,
     pub gate: Gate,
     pub metrics: Metrics,
+    /// The edge's per-IP limiter (to sync it with Redis on demand).
+    pub limiter: RateLimiter,
 }
 
 pub fn app_with(cfg: EdgeConfig, cache: Cache) -> App {
-    let (ep, calls, gate, metrics) = build(cfg, cache);
+    let (ep, calls, gate, metrics, limiter) = build(cfg, cache);
     App {
         cli: TestClient::new(Peer(ep)),
         calls,
         gate,
         metrics,
+        limiter,
     }
 }
 
@@ -197,7 +216,13 @@ pub fn app_with_endpoint(cfg: EdgeConfig, cache: Cache) -> poem::endpoint::BoxEn
 fn build(
     cfg: EdgeConfig,
     cache: Cache,
-) -> (poem::endpoint::BoxEndpoint<'static>, Calls, Gate, Metrics) {
+) -> (
+    poem::endpoint::BoxEndpoint<'static>,
+    Calls,
+    Gate,
+    Metrics,
+    RateLimiter,
+) {
     let calls = Calls::default();
     let gate = Gate::default();
     let metrics = Metrics::new();
@@ -214,10 +239,9 @@ fn build(
         .nest("/api", api)
         .data(calls.clone())
         .data(gate.clone());
-    let ep = Edge::new(cfg, cache, metrics.clone())
-        .with_openapi_spec(&spec)
-        .wrap(routes);
-    (ep, calls, gate, metrics)
+    let edge = Edge::new(cfg, cache, metrics.clone()).with_openapi_spec(&spec);
+    let limiter = edge.rate_limiter();
+    (edge.wrap(routes), calls, gate, metrics, limiter)
 }
 
 pub async fn app(cfg: EdgeConfig) -> App {

@@ -115,7 +115,7 @@ async fn redis_down_the_limiter_still_limits_from_memory() {
     envelope(r, 429, "RATE_LIMITED").await;
 }
 
-// The limiter counts in Redis under `ratelimit:<ip>` with the window as TTL.
+// The limiter counts in Redis under `ratelimit:<ip>`, synced from process memory.
 #[tokio::test]
 async fn the_counter_lives_in_redis() {
     let cache = crate::helpers::real_cache().await;
@@ -128,6 +128,8 @@ async fn the_counter_lives_in_redis() {
             .await
             .assert_status_is_ok();
     }
+    // Hits reach Redis with the next sync (every 50 ms in the background, or now).
+    a.limiter.sync().await;
     let client = redis::Client::open(crate::helpers::redis_url()).unwrap();
     let mut conn = client.get_multiplexed_async_connection().await.unwrap();
     let n: Option<String> = redis::cmd("GET")
@@ -136,4 +138,103 @@ async fn the_counter_lives_in_redis() {
         .await
         .unwrap();
     assert_eq!(n.as_deref(), Some("3"));
+}
+
+async fn redis_conn() -> redis::aio::MultiplexedConnection {
+    let client = redis::Client::open(crate::helpers::redis_url()).unwrap();
+    client.get_multiplexed_async_connection().await.unwrap()
+}
+
+async fn hits(a: &crate::helpers::App, peer: &str, n: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..n {
+        let r = a
+            .cli
+            .get("/health")
+            .header("x-test-peer", peer)
+            .send()
+            .await;
+        statuses.push(r.0.status().as_u16());
+    }
+    statuses
+}
+
+// API-03 across replicas: two edges on one Redis see each other's hits after a sync.
+#[tokio::test]
+async fn two_replicas_see_each_others_hits_after_a_sync() {
+    let cache = crate::helpers::real_cache().await;
+    let a = app_with(limited(3), cache.clone());
+    let b = app_with(limited(3), cache.clone());
+    assert_eq!(hits(&a, "192.0.2.90:1", 2).await, [200, 200]);
+    a.limiter.sync().await;
+    assert_eq!(hits(&b, "192.0.2.90:1", 1).await, [200]);
+    b.limiter.sync().await;
+    let r = b
+        .cli
+        .get("/health")
+        .header("x-test-peer", "192.0.2.90:1")
+        .send()
+        .await;
+    assert!(header(&r, "retry-after").is_some());
+    envelope(r, 429, "RATE_LIMITED").await;
+    // Another client on the same replicas is untouched.
+    assert_eq!(hits(&b, "192.0.2.91:1", 1).await, [200]);
+}
+
+// The window is fixed: once it is over (Redis key expired, clock past it), the budget is back.
+#[tokio::test]
+async fn the_window_resets() {
+    let clock = auth_cache::ManualClock::new();
+    let cache = crate::helpers::real_cache_with_clock(clock.clone()).await;
+    let a = app_with(limited(2), cache.clone());
+    assert_eq!(hits(&a, "192.0.2.92:1", 3).await, [200, 200, 429]);
+    a.limiter.sync().await;
+    let key = cache.prefixed("ratelimit:192.0.2.92");
+    let mut conn = redis_conn().await;
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(ttl > 0 && ttl <= 60_000, "{ttl}");
+    let _: i64 = redis::cmd("DEL")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(61));
+
+    assert_eq!(hits(&a, "192.0.2.92:1", 3).await, [200, 200, 429]);
+    a.limiter.sync().await;
+    let n: Option<String> = redis::cmd("GET")
+        .arg(&key)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(n.as_deref(), Some("3"));
+}
+
+// Bounded memory: past `rate_limit_max_keys` clients, new ones are still limited exactly
+// (counted in Redis per request) and the table does not grow.
+#[tokio::test]
+async fn a_full_table_still_limits_and_does_not_grow() {
+    let a = app(EdgeConfig {
+        rate_limit_max_keys: 4,
+        ..limited(2)
+    })
+    .await;
+    for i in 0..20 {
+        let peer = format!("198.51.100.{i}:1");
+        assert_eq!(hits(&a, &peer, 3).await, [200, 200, 429], "client {i}");
+    }
+    assert_eq!(a.limiter.tracked(), 4);
+}
+
+// FLT-04: with Redis down the counts survive a sync attempt (nothing is lost or doubled).
+#[tokio::test]
+async fn redis_down_a_sync_keeps_the_counts() {
+    let a = app_with(limited(3), dead_cache().await);
+    assert_eq!(hits(&a, "192.0.2.93:1", 2).await, [200, 200]);
+    a.limiter.sync().await;
+    assert_eq!(hits(&a, "192.0.2.93:1", 2).await, [200, 429]);
 }
