@@ -48,7 +48,7 @@ fn group(c: &[u8; 4]) -> u32 {
 }
 
 /// Length of the decoded form of `input`, or `None` for an impossible length (≡ 1 mod 4).
-const fn decoded_len(input: &[u8]) -> Option<usize> {
+pub(crate) const fn decoded_len(input: &[u8]) -> Option<usize> {
     let tail = match input.len() % 4 {
         0 => 0,
         2 => 1,
@@ -58,6 +58,33 @@ const fn decoded_len(input: &[u8]) -> Option<usize> {
     Some(input.len() / 4 * 3 + tail)
 }
 
+/// Decodes 8 characters into 6 bytes; returns [`BAD`] (or more bits) for a bad character.
+#[inline(always)]
+fn eight(c: &[u8], d: &mut [u8]) -> u32 {
+    let Ok(c) = <&[u8; 8]>::try_from(c) else {
+        return BAD;
+    };
+    // Byte loads with the table lookups folded into them: fewer instructions than
+    // shifting the bytes out of one 8-byte load.
+    let at = |i: usize| usize::from(c[i]);
+    let va = T0[at(0)] | T1[at(1)] | T2[at(2)] | T3[at(3)];
+    let vb = T0[at(4)] | T1[at(5)] | T2[at(6)] | T3[at(7)];
+    let w = (u64::from(va) << 24) | u64::from(vb & 0x00FF_FFFF);
+    d.copy_from_slice(&w.to_be_bytes()[2..]);
+    va | vb
+}
+
+/// Decodes one 64-character piece of a longer input into 48 bytes; false on a character
+/// outside the alphabet. (Inlined into the caller's loop: no per-piece call or tail logic.)
+#[inline]
+pub(crate) fn decode_piece(input: &[u8; 64], out: &mut [u8; 48]) -> bool {
+    let mut bad = 0u32;
+    for (c, d) in input.chunks_exact(8).zip(out.chunks_exact_mut(6)) {
+        bad |= eight(c, d);
+    }
+    bad & BAD == 0
+}
+
 /// Decodes `input` into a new vector; `None` when it is not canonical unpadded base64url.
 pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
     let mut out = vec![0u8; decoded_len(input)?];
@@ -65,42 +92,25 @@ pub(crate) fn decode(input: &[u8]) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// Decodes `input` into `out`, replacing its contents (and reusing its allocation).
-pub(crate) fn decode_into(input: &[u8], out: &mut Vec<u8>) -> Option<()> {
-    out.clear();
-    out.resize(decoded_len(input)?, 0);
-    decode_to(input, out)
-}
-
 /// Decodes `input` into exactly `N` bytes, without allocating.
 pub(crate) fn decode_array<const N: usize>(input: &[u8]) -> Option<[u8; N]> {
-    if decoded_len(input)? != N {
-        return None;
-    }
     let mut out = [0u8; N];
     decode_to(input, &mut out)?;
     Some(out)
 }
 
 /// Decodes `input` into `out`, which must be exactly [`decoded_len`] long; `None` (with
-/// `out` partly written) on bad input.
-fn decode_to(input: &[u8], out: &mut [u8]) -> Option<()> {
+/// `out` partly written) on bad input or a wrong output length. A long input may be decoded
+/// piecewise: pieces whose length is a multiple of 8 decode to a multiple of 6 bytes.
+pub(crate) fn decode_to(input: &[u8], out: &mut [u8]) -> Option<()> {
+    if decoded_len(input)? != out.len() {
+        return None;
+    }
     let mut bad = 0u32;
     let mut groups = input.chunks_exact(8);
     let mut dst = out.chunks_exact_mut(6);
     for (c, d) in (&mut groups).zip(&mut dst) {
-        // One 8-byte load, bytes picked out by shifts: the loop is bound by loads.
-        let Ok(c) = <[u8; 8]>::try_from(c) else {
-            return None;
-        };
-        let x = u64::from_le_bytes(c);
-        #[allow(clippy::cast_possible_truncation)] // deliberately one byte
-        let at = |i: u32| usize::from((x >> (8 * i)) as u8);
-        let va = T0[at(0)] | T1[at(1)] | T2[at(2)] | T3[at(3)];
-        let vb = T0[at(4)] | T1[at(5)] | T2[at(6)] | T3[at(7)];
-        bad |= va | vb;
-        let w = (u64::from(va) << 24) | u64::from(vb & 0x00FF_FFFF);
-        d.copy_from_slice(&w.to_be_bytes()[2..]);
+        bad |= eight(c, d);
     }
     let rest = groups.remainder();
     let out = dst.into_remainder();
@@ -176,7 +186,47 @@ mod tests {
         }
     }
 
+    #[test]
+    fn wrong_output_lengths_are_refused_not_panicking() {
+        for (input, len) in [
+            ("Zm9vYmFy", 5),
+            ("Zm9vYmFy", 7),
+            ("Zm9vYg", 0),
+            ("Zm9vY", 3),
+        ] {
+            let mut out = vec![0u8; len];
+            assert_eq!(
+                super::decode_to(input.as_bytes(), &mut out),
+                None,
+                "{input} {len}"
+            );
+        }
+    }
+
     proptest! {
+        #[test]
+        fn piecewise_decoding_matches_whole(data in proptest::collection::vec(any::<u8>(), 0..300),
+                                            piece in 1usize..40) {
+            let enc = URL_SAFE_NO_PAD.encode(&data);
+            let mut out = vec![0u8; data.len()];
+            let piece = piece * 8;
+            for (i, o) in enc.as_bytes().chunks(piece).zip(out.chunks_mut(piece / 4 * 3)) {
+                prop_assert_eq!(super::decode_to(i, o), Some(()));
+            }
+            prop_assert_eq!(out, data);
+        }
+
+        #[test]
+        fn pieces_decode_like_the_whole(s in "[A-Za-z0-9_=+/. -]{64}") {
+            let mut out = [0u8; 48];
+            let ok = super::decode_piece(s.as_bytes().try_into().unwrap_or(&[0; 64]), &mut out);
+            let want = reference(s.as_bytes());
+            prop_assert_eq!(ok, want.is_some());
+            if let Some(want) = want {
+                prop_assert_eq!(&out[..], &want[..]);
+            }
+        }
+
         #[test]
         fn round_trips(data in proptest::collection::vec(any::<u8>(), 0..300)) {
             let enc = URL_SAFE_NO_PAD.encode(&data);

@@ -266,7 +266,7 @@ impl Verifier {
             T::parse_fast(payload).ok_or(()).or_else(|()| {
                 crate::strict_json::from_slice(payload).map_err(|_| InvalidReason::Claims)
             })
-        })??;
+        })?;
         if !kind_ok(&claims) {
             return Err(InvalidReason::TokenType.into());
         }

@@ -6,12 +6,14 @@
 
 use std::borrow::Cow;
 
-use hmac::{Hmac, Mac};
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use sha2::Sha256;
 
 use crate::error::InvalidReason;
+
+mod mac;
+
+pub(crate) use mac::KeyRing;
 
 /// Longest token accepted, in bytes (bounds memory and work per request; JWT-10).
 pub const MAX_TOKEN_LEN: usize = 8 * 1024;
@@ -26,51 +28,6 @@ const KNOWN_HEADERS: [&[u8]; 2] = [
     b"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9",
     b"eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9",
 ];
-
-/// A precomputed HMAC-SHA256 key (the inner/outer pads are hashed once).
-#[derive(Clone)]
-pub(crate) struct HmacKey(Hmac<Sha256>);
-
-impl HmacKey {
-    pub(crate) fn new(secret: &[u8]) -> Self {
-        let Ok(mac) = Hmac::<Sha256>::new_from_slice(secret) else {
-            unreachable!("HMAC-SHA256 accepts keys of every length")
-        };
-        Self(mac)
-    }
-
-    /// Constant-time check of `tag` over `message`.
-    fn verify(&self, message: &[u8], tag: &[u8; 32]) -> bool {
-        let mut mac = self.0.clone();
-        mac.update(message);
-        mac.verify_slice(tag).is_ok()
-    }
-}
-
-/// The active key and, during a rotation window, the previous one.
-#[derive(Clone)]
-pub(crate) struct KeyRing {
-    pub(crate) active: HmacKey,
-    pub(crate) previous: Option<HmacKey>,
-}
-
-impl KeyRing {
-    pub(crate) fn new(active: &[u8], previous: Option<&[u8]>) -> Self {
-        Self {
-            active: HmacKey::new(active),
-            previous: previous.map(HmacKey::new),
-        }
-    }
-
-    /// The previous key is tried only when the active one does not match (§5.7).
-    fn verify(&self, message: &[u8], tag: &[u8; 32]) -> bool {
-        self.active.verify(message, tag)
-            || self
-                .previous
-                .as_ref()
-                .is_some_and(|p| p.verify(message, tag))
-    }
-}
 
 /// Header parameters we look at. Any key-selection or extension parameter is refused.
 #[derive(Deserialize)]
@@ -115,10 +72,16 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
+/// The header's rules; the two usual encodings are recognised without decoding.
 fn check_header(encoded: &[u8]) -> Result<(), InvalidReason> {
     if KNOWN_HEADERS.contains(&encoded) {
         return Ok(());
     }
+    check_header_parsed(encoded)
+}
+
+/// The header's rules, applied to the decoded and parsed header.
+fn check_header_parsed(encoded: &[u8]) -> Result<(), InvalidReason> {
     if encoded.len() > MAX_HEADER_LEN {
         return Err(InvalidReason::Header);
     }
@@ -162,11 +125,11 @@ thread_local! {
 
 /// Checks the token's shape, header and signature, then hands the decoded (still unparsed)
 /// payload bytes to `parse`.
-pub(crate) fn authenticate<R>(
+pub(crate) fn authenticate<T>(
     token: &[u8],
     keys: &KeyRing,
-    parse: impl FnOnce(&[u8]) -> R,
-) -> Result<R, InvalidReason> {
+    parse: impl FnOnce(&[u8]) -> Result<T, InvalidReason>,
+) -> Result<T, InvalidReason> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
         return Err(InvalidReason::Malformed);
     }
@@ -189,60 +152,43 @@ pub(crate) fn authenticate<R>(
         return Err(InvalidReason::Malformed);
     }
     check_header(header)?;
-
     let tag: [u8; 32] = crate::b64::decode_array(signature).ok_or(InvalidReason::Malformed)?;
-    if !keys.verify(&token[..d2], &tag) {
-        return Err(InvalidReason::Signature);
-    }
     PAYLOAD.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => {
-            crate::b64::decode_into(payload, &mut buf).ok_or(InvalidReason::Malformed)?;
-            Ok(parse(&buf))
-        }
+        Ok(mut buf) => verify_then_parse(&token[..d2], d1 + 1, &tag, keys, &mut buf, parse),
         // Only reachable if `parse` itself verified a token; stay correct, just allocate.
-        Err(_) => crate::b64::decode(payload)
-            .map(|p| parse(&p))
-            .ok_or(InvalidReason::Malformed),
+        Err(_) => verify_then_parse(&token[..d2], d1 + 1, &tag, keys, &mut Vec::new(), parse),
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use base64::Engine as _;
-    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-
-    #[test]
-    fn known_headers_are_what_they_claim() {
-        let expected = [
-            r#"{"alg":"HS256","typ":"JWT"}"#,
-            r#"{"typ":"JWT","alg":"HS256"}"#,
-        ];
-        for (enc, json) in KNOWN_HEADERS.iter().zip(expected) {
-            assert_eq!(
-                URL_SAFE_NO_PAD.decode(enc).ok().as_deref(),
-                Some(json.as_bytes())
-            );
-        }
+/// The signature check over `signed` (decoding the payload, which starts at `payload_at`,
+/// into `buf` meanwhile), then `parse` of the payload, which runs only for a valid tag.
+fn verify_then_parse<T>(
+    signed: &[u8],
+    payload_at: usize,
+    tag: &[u8; 32],
+    keys: &KeyRing,
+    buf: &mut Vec<u8>,
+    parse: impl FnOnce(&[u8]) -> Result<T, InvalidReason>,
+) -> Result<T, InvalidReason> {
+    let len = signed
+        .get(payload_at..)
+        .and_then(crate::b64::decoded_len)
+        .unwrap_or(0);
+    // Every byte is overwritten by the decoding: only growth needs filling.
+    if buf.len() < len {
+        buf.resize(len, 0);
     }
-
-    #[test]
-    fn header_rules() {
-        let enc = |s: &str| URL_SAFE_NO_PAD.encode(s);
-        assert!(check_header(enc(r#"{"alg":"HS256"}"#).as_bytes()).is_ok());
-        assert!(check_header(enc(r#"{"alg":"HS256","typ":"at+jwt"}"#).as_bytes()).is_ok());
-        for bad in [
-            r#"{"alg":"none"}"#,
-            r#"{"alg":"hs256"}"#,
-            r#"{"alg":"HS512"}"#,
-            r#"{"alg":"HS256","kid":null}"#,
-            r#"{"alg":"HS256","jku":"http://127.0.0.1:9/"}"#,
-            r#"{"alg":"HS256","alg":"HS256"}"#,
-            r#"{"alg":"HS256","typ":"refresh+jwt"}"#,
-            r#"{"alg":"HS256","crit":["exp"]}"#,
-            r#"["HS256"]"#,
-        ] {
-            assert!(check_header(enc(bad).as_bytes()).is_err(), "{bad}");
-        }
+    let out = buf.get_mut(..len).unwrap_or_default();
+    let (matched, decoded) = keys.verify_decoding(signed, payload_at, out, tag);
+    if !matched {
+        return Err(InvalidReason::Signature);
     }
+    // An impossible payload length left `out` empty, so the decoding failed.
+    if !decoded {
+        return Err(InvalidReason::Malformed);
+    }
+    parse(out)
 }
+
+#[cfg(test)]
+mod tests;
