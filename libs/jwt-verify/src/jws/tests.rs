@@ -154,7 +154,7 @@ mod mac_pass {
                 let key = [ACTIVE, PREVIOUS, OTHER][usize::from(signer)];
                 let tag = mac(key, &message);
                 let got = verify_then_parse(&message, head_len + 1, &tag, &ring, &mut buf, |p| {
-                    Ok(p.to_vec())
+                    Ok::<_, InvalidReason>(p.to_vec())
                 });
                 prop_assert_eq!(got, reference(&message, head_len + 1, &tag));
             }
