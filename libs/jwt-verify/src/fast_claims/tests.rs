@@ -46,6 +46,32 @@ fn special_bytes_are_spotted_in_every_lane() {
 }
 
 #[test]
+fn strings_end_at_the_first_special_byte_at_every_offset() {
+    // Every length across the 16- and 8-byte steps and the byte loop, ended by a quote
+    // (read) or by an escape or control byte (deferred), with more text after it.
+    for len in 0..40 {
+        for end in [b'"', b'\\', b'\n'] {
+            let mut json = vec![b'"'];
+            json.extend((0..len).map(|i| b"abcXYZ019 -_:@."[i % 15]));
+            json.push(end);
+            json.extend_from_slice(br#"tail"x"#);
+            let mut c = super::Cursor {
+                text: std::str::from_utf8(&json).unwrap_or_default(),
+                b: &json,
+                i: 0,
+            };
+            let got = c.str();
+            if end == b'"' {
+                assert_eq!(got.map(str::len), Some(len), "{len}");
+                assert_eq!(c.i, len + 2, "{len}");
+            } else {
+                assert_eq!(got, None, "{len} {end}");
+            }
+        }
+    }
+}
+
+#[test]
 fn typical_payloads_take_the_fast_path() {
     let fast = parse_access(BASE.as_bytes());
     assert!(fast.is_some());
