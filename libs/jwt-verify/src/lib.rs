@@ -21,10 +21,11 @@
 //! - [`error`]: [`VerifyError`] and its contract codes.
 //! - [`clock`]: injectable time.
 //! - `poem` (feature `poem`): bearer extractor and poem-openapi security scheme.
-//! - `jws`, `b64`, `strict_json`, `cache`, `serde_util`: HS256 compact-JWS handling,
-//!   strict base64url decoding, `fast_claims`: allocation-lean fast path for the common
-//!   access-token payload shape (falls back to the full parser),
-//!   duplicate-key-refusing JSON, the verified-token cache, serde helpers.
+//! - `jws` (with `jws::mac`: HMAC keys, rotation, the MAC pass that decodes the payload
+//!   between SHA-256 blocks), `b64`, `strict_json`, `cache`, `serde_util`: HS256
+//!   compact-JWS handling, strict base64url decoding, duplicate-key-refusing JSON, the
+//!   verified-token cache, serde helpers; `fast_claims`: allocation-lean fast path for the
+//!   common access-token payload shape (falls back to the full parser).
 
 pub mod authorization;
 mod b64;
