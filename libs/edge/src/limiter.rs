@@ -191,16 +191,16 @@ impl RateLimiter {
         let now = t.clock.now();
         let mut guard = self.shard(&key);
         let shard = &mut *guard;
-        if !shard.entries.contains_key(&key) {
-            if !self.make_room(shard, now) {
-                return Hit::Untracked;
-            }
-            t.len.fetch_add(1, Ordering::Relaxed);
-            shard.entries.insert(key, self.fresh(now));
-        }
-        let Some(e) = shard.entries.get_mut(&key) else {
+        if t.len.load(Ordering::Relaxed) >= t.max_keys
+            && !shard.entries.contains_key(&key)
+            && !self.make_room(shard, now)
+        {
             return Hit::Untracked;
-        };
+        }
+        let e = shard.entries.entry(key).or_insert_with(|| {
+            t.len.fetch_add(1, Ordering::Relaxed);
+            self.fresh(now)
+        });
         if now >= e.ends {
             let queued = e.queued;
             *e = self.fresh(now);
