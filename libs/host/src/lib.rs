@@ -56,7 +56,7 @@ where
     B: FnOnce(&Platform),
 {
     let settings = Settings::from_env().context("invalid configuration")?;
-    auth_telemetry::init(&settings.server.log_level, settings.server.is_production());
+    let _log = auth_telemetry::init(&settings.server.log_level, settings.server.is_production());
     let port = port(&settings);
     let platform = Platform::start(settings, service).await?;
     background(&platform);

@@ -2,24 +2,34 @@
 //!
 //! [`init`] installs a `tracing-subscriber` fmt layer writing to **stdout** (one event per
 //! line, so container runtimes and systemd collect it as the service log; stderr stays free
-//! for the start-up failure message). The filter comes from `RUST_LOG` when it is set and
+//! for the start-up failure message). Lines go through one background writer thread
+//! ([`writer::BackgroundWriter`]): request threads don't make a `write` call per access-log
+//! line; the returned [`LogGuard`] flushes what is queued at the end of `main`. The filter comes from `RUST_LOG` when it is set and
 //! valid, else from the `LOG_LEVEL` value passed in, else `info`. Services pass
 //! `json = ENVIRONMENT == "production"`: JSON lines in production, human-readable text
 //! (coloured only on a terminal) elsewhere. Calling [`init`] again is a harmless no-op.
 //!
 //! # Layout
 //! - `lib.rs`: [`init`] and its filter selection.
+//! - `writer.rs`: the background stdout writer and its guard.
 
 use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber; later calls (e.g. from several tests) do nothing.
-pub fn init(level: &str, json: bool) {
+pub mod writer;
+
+pub use writer::LogGuard;
+
+/// Installs the global subscriber; later calls (e.g. from several tests) do nothing. Keep the
+/// returned guard until the process ends: dropping it flushes the queued lines (`None` when
+/// a subscriber was already installed).
+pub fn init(level: &str, json: bool) -> Option<LogGuard> {
     let (filter, rejected) = filter(std::env::var("RUST_LOG").ok().as_deref(), level);
+    let (writer, guard) = writer::BackgroundWriter::spawn(std::io::stdout());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stdout);
+        .with_writer(writer);
     let installed = if json {
         builder
             .json()
@@ -37,6 +47,7 @@ pub fn init(level: &str, json: bool) {
     if installed && let Some(bad) = rejected {
         tracing::warn!(filter = %bad, "ignored an invalid log filter; using the fallback");
     }
+    installed.then_some(guard)
 }
 
 /// Picks the filter: `RUST_LOG` if set and valid, else `level`, else `info`. Also returns
@@ -70,9 +81,9 @@ mod tests {
 
     #[test]
     fn init_twice_does_not_panic() {
-        init("debug", true);
-        init("info", false);
-        init("not a level ===", false);
+        let _guard = init("debug", true);
+        drop(init("info", false));
+        drop(init("not a level ===", false));
         tracing::info!("still logging after repeated init");
     }
 
