@@ -3,7 +3,11 @@
 //!   hop to a pool thread and the reply) beside a bare `bcrypt::verify` on the caller;
 //! - `cost12/*`: the production cost (W3 of the benchmark suite): one verification through the
 //!   pool, bare, and the pool saturated with two jobs per thread (throughput = logins/s the
-//!   pool can give at most on this machine).
+//!   pool can give at most on this machine; the pool pairs queued jobs, see below);
+//! - `*/ours_single` and `*/ours_pair`: the pool's own bcrypt core on the caller, one hash and
+//!   two interleaved (`identity::hasher::compute_single` / `compute_pair`, what a pool thread
+//!   runs); `ours_pair` counts two elements, so its throughput is hashes/s of one thread
+//!   pairing.
 //!
 //! Run: `cargo bench -p identity --bench hasher`.
 
@@ -13,7 +17,8 @@ use std::time::Duration;
 use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
-use identity::hasher::PasswordHasher;
+use identity::hasher::yield_policy::YieldPolicy;
+use identity::hasher::{PasswordHasher, compute_pair, compute_single, format};
 
 const PASSWORD: &str = "Correct1Horse-battery";
 
@@ -40,6 +45,29 @@ fn bench(c: &mut Criterion) {
         group.bench_function("bare_bcrypt_verify", |b| {
             b.iter(|| bcrypt::verify(black_box(PASSWORD), black_box(&hash)).expect("verify"));
         });
+        let parts = format::parse(&hash).expect("parse");
+        let mut policy = YieldPolicy::for_current_thread();
+        group.throughput(Throughput::Elements(1));
+        group.bench_function("ours_single", |b| {
+            b.iter(|| {
+                let raw = compute_single(
+                    cost,
+                    &parts.salt,
+                    black_box(PASSWORD.as_bytes()),
+                    &mut policy,
+                );
+                assert!(format::matches(&parts, &raw));
+            });
+        });
+        group.throughput(Throughput::Elements(2));
+        group.bench_function("ours_pair", |b| {
+            b.iter(|| {
+                let pw = black_box(PASSWORD.as_bytes());
+                let (x, y) = compute_pair(cost, (&parts.salt, pw), (&parts.salt, pw), &mut policy);
+                assert!(format::matches(&parts, &x) && format::matches(&parts, &y));
+            });
+        });
+        group.throughput(Throughput::Elements(1));
         group.bench_function("pool_verify", |b| {
             b.iter(|| {
                 rt.block_on(pool.verify(black_box(PASSWORD), Some(black_box(&hash))))
