@@ -4,7 +4,7 @@
 //!
 //! bcrypt is computed by our own EksBlowfish ([`eks`]), byte-identical to the `bcrypt` crate
 //! (0.19) but able to run two hashes interleaved in one thread: a pool thread that finds two
-//! jobs of the same cost queued computes them together, for ~1.8x the hashes per CPU-second
+//! jobs of the same cost queued computes them together, for ~2x the hashes per CPU-second
 //! (measured in docs/BENCHMARKS.md). The pool threads run at nice 19 and, since priorities
 //! only rank threads inside our own process group, also step aside by themselves whenever the
 //! machine has more runnable tasks than we have CPUs ([`yield_policy`]). Jobs reach the threads
