@@ -8,7 +8,7 @@
 //! (measured in docs/BENCHMARKS.md). The pool threads run at nice 19 and, since priorities
 //! only rank threads inside our own process group, also step aside by themselves whenever the
 //! machine has more runnable tasks than we have CPUs ([`yield_policy`]). Jobs reach the threads
-//! over a bounded channel; callers await a oneshot reply.
+//! through a bounded queue (`pool::Queue`); callers await a oneshot reply.
 //!
 //! Layout: [`HashError`], [`PasswordHasher`] (public API), [`eks`] (the bcrypt core),
 //! [`format`] (the `$2b$` string), [`yield_policy`], `pool` (the threads; its
@@ -23,13 +23,13 @@ mod pool;
 mod tests;
 pub mod yield_policy;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{OnceCell, mpsc, oneshot};
+use tokio::sync::{OnceCell, oneshot};
 
 use crate::domain::password::BCRYPT_MAX_BYTES;
-use pool::{HashJob, Job};
+use pool::{HashJob, Job, Queue};
 pub use pool::{compute_pair, compute_single, spawn_hashing_thread};
 
 /// How long a request waits for room in the hashing queue before it is refused with 503.
@@ -66,7 +66,7 @@ pub struct PasswordHasher {
 #[derive(Debug)]
 struct Inner {
     cost: u32,
-    jobs: mpsc::Sender<Job>,
+    jobs: Arc<Queue>,
     patience: Duration,
     dummy: OnceCell<String>,
 }
@@ -81,18 +81,19 @@ impl PasswordHasher {
     fn with_patience(cost: u32, threads: usize, patience: Duration) -> Self {
         let threads = threads.max(1);
         // one queued job per thread: a thread that finishes finds its next job waiting
-        let (tx, rx) = mpsc::channel::<Job>(threads);
-        let rx = Arc::new(Mutex::new(rx));
+        let queue = Arc::new(Queue::new(threads));
         for i in 0..threads {
-            let rx = Arc::clone(&rx);
-            if let Err(e) = spawn_hashing_thread(format!("bcrypt-{i}"), move || pool::worker(&rx)) {
+            let queue = Arc::clone(&queue);
+            if let Err(e) =
+                spawn_hashing_thread(format!("bcrypt-{i}"), move || pool::worker(&queue))
+            {
                 tracing::error!(error = %e, "could not start a hashing thread");
             }
         }
         Self {
             inner: Arc::new(Inner {
                 cost,
-                jobs: tx,
+                jobs: queue,
                 patience,
                 dummy: OnceCell::new(),
             }),
@@ -115,7 +116,7 @@ impl PasswordHasher {
     async fn submit(&self, job: Job) -> Result<(), HashError> {
         self.inner
             .jobs
-            .send_timeout(job, self.inner.patience)
+            .push(job, self.inner.patience)
             .await
             .map_err(|_| HashError::Saturated)
     }
@@ -189,6 +190,12 @@ impl PasswordHasher {
     /// Computes the dummy hash now (so the first unknown-email login is not slower).
     pub async fn warm_up(&self) -> Result<(), HashError> {
         self.dummy().await.map(drop)
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        self.jobs.close();
     }
 }
 

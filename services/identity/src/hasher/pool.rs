@@ -1,5 +1,5 @@
-//! The hashing threads: each takes one job from the shared bounded queue and, when another job
-//! of the same cost is already queued, that one too, and computes the two interleaved
+//! The hashing threads: each takes one job from the shared bounded [`Queue`] and, when another
+//! job of the same cost is already queued, that one too, and computes the two interleaved
 //! ([`super::eks::bcrypt_raw_pair`]: more hashes per CPU-second than two apart); otherwise the
 //! one alone. Jobs are data (cost, salt, password, reply channel), so two can be fused.
 //!
@@ -8,10 +8,12 @@
 //! on. Threads run at nice 19 and step aside for other runnable work
 //! ([`super::yield_policy`]).
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, oneshot};
 
 use super::eks;
 use super::yield_policy::YieldPolicy;
@@ -86,47 +88,119 @@ pub fn compute_pair(
     eks::bcrypt_raw_pair_paced(cost, a, b, &mut || policy.pause())
 }
 
-/// The next job whose caller still waits for it (`held` first), or `None` when the queue is
-/// closed (`blocking`) or empty (not `blocking`).
-fn next_live(rx: &mut mpsc::Receiver<Job>, held: &mut Option<Job>, blocking: bool) -> Option<Job> {
-    loop {
-        let job = match held.take() {
-            Some(j) => j,
-            None if blocking => rx.blocking_recv()?,
-            None => rx.try_recv().ok()?,
+/// The jobs waiting for a hashing thread. Room is a semaphore of one permit per thread
+/// (callers wait for a permit at most the hasher's patience); a job carries its permit until
+/// a thread takes it off the queue, so "one queued job per thread" holds as before.
+pub(super) struct Queue {
+    waiting: Mutex<Waiting>,
+    ready: Condvar,
+    room: Arc<Semaphore>,
+}
+
+struct Waiting {
+    jobs: VecDeque<(Job, OwnedSemaphorePermit)>,
+    closed: bool,
+}
+
+impl std::fmt::Debug for Queue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Queue")
+            .field("queued", &self.lock().jobs.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Queue {
+    /// An empty queue with room for `places` jobs.
+    pub(super) fn new(places: usize) -> Self {
+        Self {
+            waiting: Mutex::new(Waiting {
+                jobs: VecDeque::new(),
+                closed: false,
+            }),
+            ready: Condvar::new(),
+            room: Arc::new(Semaphore::new(places)),
+        }
+    }
+
+    /// Queues `job` once there is room, waiting at most `patience`; `Err` gives the job back
+    /// when the queue stayed full (or is closed).
+    pub(super) async fn push(&self, job: Job, patience: Duration) -> Result<(), Job> {
+        let permit = match tokio::time::timeout(patience, self.room.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => permit,
+            _ => return Err(job),
         };
-        match job {
-            // the caller gave up (client gone): skip the work
-            Job::Hash(j) if j.reply.is_closed() => {}
-            other => return Some(other),
+        self.lock().jobs.push_back((job, permit));
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// Wakes every thread and lets them end once the queue is empty.
+    pub(super) fn close(&self) {
+        self.lock().closed = true;
+        self.room.close();
+        self.ready.notify_all();
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Waiting> {
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Blocks until a job whose caller still waits is queued, and takes it together with a
+    /// queued hash of the same cost if there is one; `None` once closed and empty.
+    fn take(&self) -> Option<(Job, Option<HashJob>)> {
+        let mut waiting = self.lock();
+        loop {
+            // callers that gave up (client gone): their work is skipped
+            waiting.jobs.retain(|(job, _)| !abandoned(job));
+            if let Some((first, _permit)) = waiting.jobs.pop_front() {
+                let partner = match &first {
+                    Job::Hash(a) => take_partner(&mut waiting.jobs, a.cost),
+                    #[cfg(test)]
+                    Job::Probe(_) => None,
+                };
+                return Some((first, partner));
+            }
+            if waiting.closed {
+                return None;
+            }
+            waiting = self
+                .ready
+                .wait(waiting)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 }
 
-/// A pool thread: takes jobs until every sender is gone.
-pub(super) fn worker(jobs: &Mutex<mpsc::Receiver<Job>>) {
+/// Removes and returns the first queued hash of `cost`, if any.
+fn take_partner(jobs: &mut VecDeque<(Job, OwnedSemaphorePermit)>, cost: u32) -> Option<HashJob> {
+    let at = jobs
+        .iter()
+        .position(|(job, _)| matches!(job, Job::Hash(b) if b.cost == cost))?;
+    // the permit is dropped here: the place in the queue is free again
+    match jobs.remove(at)? {
+        (Job::Hash(b), _permit) => Some(b),
+        #[cfg(test)]
+        (Job::Probe(_), _) => None,
+    }
+}
+
+/// Whether the caller of `job` has stopped waiting for its answer.
+fn abandoned(job: &Job) -> bool {
+    match job {
+        Job::Hash(j) => j.reply.is_closed(),
+        #[cfg(test)]
+        Job::Probe(_) => false,
+    }
+}
+
+/// A pool thread: takes jobs (two of one cost together when queued) until the queue closes.
+pub(super) fn worker(queue: &Queue) {
     let mut policy = YieldPolicy::for_current_thread();
-    // a job taken as a partner but of another cost: it goes first next time
-    let mut held: Option<Job> = None;
-    loop {
-        let (first, second) = {
-            let mut rx = jobs.lock().unwrap_or_else(PoisonError::into_inner);
-            let Some(first) = next_live(&mut rx, &mut held, true) else {
-                return;
-            };
-            let second = match &first {
-                Job::Hash(_) => next_live(&mut rx, &mut held, false),
-                #[cfg(test)]
-                Job::Probe(_) => None,
-            };
-            (first, second)
-        };
-        match (first, second) {
-            (Job::Hash(a), Some(Job::Hash(b))) if a.cost == b.cost => run_pair(a, b, &mut policy),
-            (first, second) => {
-                held = second;
-                run_one(first, &mut policy);
-            }
+    while let Some((first, partner)) = queue.take() {
+        match (first, partner) {
+            (Job::Hash(a), Some(b)) => run_pair(a, b, &mut policy),
+            (first, _) => run_one(first, &mut policy),
         }
     }
 }

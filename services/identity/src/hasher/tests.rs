@@ -160,7 +160,7 @@ async fn hashes_verify_and_refuse() {
 
 #[tokio::test]
 async fn concurrent_jobs_of_mixed_costs_all_get_their_own_answer() {
-    // one thread: queued jobs are paired when their costs match, held over when not
+    // one thread: queued jobs are paired when their costs match, taken one by one when not
     let h = PasswordHasher::new(4, 1);
     let stored: Vec<(String, String)> = (0..6)
         .map(|i| {
@@ -243,9 +243,7 @@ async fn full_queue_is_saturated_and_panics_are_task_errors() {
     });
     started_rx.await.expect("job started");
     // the one thread is busy; this fills the one queue place
-    h.inner
-        .jobs
-        .send(Job::Probe(Box::new(|| {})))
+    h.submit(Job::Probe(Box::new(|| {})))
         .await
         .expect("queue has room");
     assert!(matches!(h.run(|| 1).await, Err(HashError::Saturated)));
