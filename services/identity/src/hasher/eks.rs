@@ -1,5 +1,6 @@
-//! EksBlowfish, bcrypt's expensive key schedule, one hash at a time ([`bcrypt_raw`]) or two
-//! independent hashes interleaved round by round in one thread ([`bcrypt_raw_pair`]).
+//! EksBlowfish, bcrypt's expensive key schedule, as [`Lane`]s: one hash in progress, advanced
+//! alone ([`Lane::run`]) or two independent ones interleaved round by round in one thread
+//! ([`run_pair`]); [`bcrypt_raw`] and [`bcrypt_raw_pair`] run lanes to the end.
 //!
 //! Each Blowfish encryption is a chain of 16 dependent S-box lookups, so one hash keeps the
 //! core waiting on load latency; two unrelated chains in the same loop body let the
@@ -7,17 +8,15 @@
 //! `bcrypt` crate's (`bcrypt::bcrypt` with the key built as `bcrypt::hash` builds it),
 //! checked against it by the tests.
 //!
-//! The long loop calls a `pace` hook every [`ITERATIONS_PER_PACE`] (single) or
-//! [`PAIR_ITERATIONS_PER_PACE`] (pair) iterations, about every 100 µs of work on this CPU, where
-//! the pool lets other runnable work go first ([`super::yield_policy`]).
+//! Lanes run in chunks of [`ITERATIONS_PER_PACE`] iterations, about 100 µs of work on this
+//! CPU, between which the pool lets other runnable work go first ([`super::yield_policy`]) and
+//! starts queued jobs in free lanes.
 
 use super::pi;
 
-/// Cost-loop iterations (two key expansions each, ~49 µs here) between two `pace` calls.
+/// Cost-loop iterations between two `pace` calls. One iteration (two key expansions) takes
+/// ~49 µs alone here, ~53 µs for two lanes interleaved, so a chunk is ~100 µs.
 pub const ITERATIONS_PER_PACE: u64 = 2;
-
-/// Cost-loop iterations of a pair (four interleaved key expansions, ~53 µs here) per `pace`.
-pub const PAIR_ITERATIONS_PER_PACE: u64 = 2;
 
 /// bcrypt reads at most this many key bytes (the password and its NUL terminator).
 const MAX_KEY: usize = 72;
@@ -205,10 +204,80 @@ fn iterations(cost: u32) -> u64 {
     1u64.checked_shl(cost).unwrap_or(u64::MAX)
 }
 
-/// bcrypt's raw 24 bytes for `password` (bytes after the 72nd are ignored, as the `bcrypt`
-/// crate ignores them; a NUL terminator is appended when it fits): equal to
-/// `bcrypt::bcrypt(cost, salt, key)` for the key `bcrypt::hash` builds. Cost is 4..=31 in
-/// practice (the loop runs 2^cost times).
+/// One bcrypt computation in progress: the state after the salted key expansion and the
+/// cost-loop iterations still to run. Lanes are independent, so two of them can be advanced
+/// together ([`run_pair`]) whatever their costs and however far each has got: a pool thread
+/// keeps two lanes busy and starts a queued job in a lane as soon as it frees.
+#[derive(Clone)]
+pub struct Lane {
+    state: State,
+    key: [u32; 18],
+    salt_key: [u32; 18],
+    left: u64,
+}
+
+impl std::fmt::Debug for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lane")
+            .field("left", &self.left)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Lane {
+    /// Starts the hash of `password` at `cost` and `salt` (bytes after the 72nd are ignored,
+    /// as the `bcrypt` crate ignores them; a NUL terminator is appended when it fits).
+    #[must_use]
+    pub fn start(cost: u32, salt: &[u8; 16], password: &[u8]) -> Self {
+        let key = key_words(password);
+        let salt = salt_words(salt);
+        let mut state = State::initial();
+        state.expand::<true>(&key, &salt);
+        Self {
+            state,
+            key,
+            salt_key: salt_as_key(&salt),
+            left: iterations(cost),
+        }
+    }
+
+    /// Whether every cost-loop iteration has run ([`Self::finish`] gives the output).
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        self.left == 0
+    }
+
+    /// Runs up to `n` cost-loop iterations (fewer when fewer are left).
+    pub fn run(&mut self, n: u64) {
+        let n = n.min(self.left);
+        for _ in 0..n {
+            self.state.expand::<false>(&self.key, &[0; 4]);
+            self.state.expand::<false>(&self.salt_key, &[0; 4]);
+        }
+        self.left -= n;
+    }
+
+    /// The 24 output bytes (meaningful once [`Self::is_done`]).
+    #[must_use]
+    pub fn finish(&self) -> [u8; 24] {
+        self.state.finish()
+    }
+}
+
+/// Runs up to `n` cost-loop iterations of both lanes interleaved (fewer when either has fewer
+/// left: afterwards at least one of them is done or both ran `n`).
+pub fn run_pair(a: &mut Lane, b: &mut Lane, n: u64) {
+    let n = n.min(a.left).min(b.left);
+    for _ in 0..n {
+        expand2(&mut a.state, &a.key, &mut b.state, &b.key);
+        expand2(&mut a.state, &a.salt_key, &mut b.state, &b.salt_key);
+    }
+    a.left -= n;
+    b.left -= n;
+}
+
+/// bcrypt's raw 24 bytes for `password`: equal to `bcrypt::bcrypt(cost, salt, key)` for the
+/// key `bcrypt::hash` builds. Cost is 4..=31 in practice (the loop runs 2^cost times).
 #[must_use]
 pub fn bcrypt_raw(cost: u32, salt: &[u8; 16], password: &[u8]) -> [u8; 24] {
     bcrypt_raw_paced(cost, salt, password, &mut || {})
@@ -221,26 +290,16 @@ pub fn bcrypt_raw_paced(
     password: &[u8],
     pace: &mut dyn FnMut(),
 ) -> [u8; 24] {
-    let key = key_words(password);
-    let salt = salt_words(salt);
-    let salt_key = salt_as_key(&salt);
-    let mut st = State::initial();
-    st.expand::<true>(&key, &salt);
-    let mut until_pace = ITERATIONS_PER_PACE;
-    for _ in 0..iterations(cost) {
-        st.expand::<false>(&key, &salt);
-        st.expand::<false>(&salt_key, &salt);
-        until_pace -= 1;
-        if until_pace == 0 {
-            pace();
-            until_pace = ITERATIONS_PER_PACE;
-        }
+    let mut lane = Lane::start(cost, salt, password);
+    while !lane.is_done() {
+        lane.run(ITERATIONS_PER_PACE);
+        pace();
     }
-    st.finish()
+    lane.finish()
 }
 
-/// Two bcrypt hashes of the same cost, interleaved: `(bcrypt_raw(cost, a), bcrypt_raw(cost, b))`
-/// for less CPU than the two apart.
+/// Two bcrypt hashes interleaved: `(bcrypt_raw(cost, a), bcrypt_raw(cost, b))` for less CPU
+/// than the two apart.
 #[must_use]
 pub fn bcrypt_raw_pair(
     cost: u32,
@@ -250,28 +309,18 @@ pub fn bcrypt_raw_pair(
     bcrypt_raw_pair_paced(cost, a, b, &mut || {})
 }
 
-/// [`bcrypt_raw_pair`], calling `pace` every [`PAIR_ITERATIONS_PER_PACE`] loop iterations.
+/// [`bcrypt_raw_pair`], calling `pace` every [`ITERATIONS_PER_PACE`] loop iterations.
 pub fn bcrypt_raw_pair_paced(
     cost: u32,
     (salt_a, password_a): (&[u8; 16], &[u8]),
     (salt_b, password_b): (&[u8; 16], &[u8]),
     pace: &mut dyn FnMut(),
 ) -> ([u8; 24], [u8; 24]) {
-    let (key_a, key_b) = (key_words(password_a), key_words(password_b));
-    let (salt_a, salt_b) = (salt_words(salt_a), salt_words(salt_b));
-    let (skey_a, skey_b) = (salt_as_key(&salt_a), salt_as_key(&salt_b));
-    let (mut a, mut b) = (State::initial(), State::initial());
-    a.expand::<true>(&key_a, &salt_a);
-    b.expand::<true>(&key_b, &salt_b);
-    let mut until_pace = PAIR_ITERATIONS_PER_PACE;
-    for _ in 0..iterations(cost) {
-        expand2(&mut a, &key_a, &mut b, &key_b);
-        expand2(&mut a, &skey_a, &mut b, &skey_b);
-        until_pace -= 1;
-        if until_pace == 0 {
-            pace();
-            until_pace = PAIR_ITERATIONS_PER_PACE;
-        }
+    let mut a = Lane::start(cost, salt_a, password_a);
+    let mut b = Lane::start(cost, salt_b, password_b);
+    while !a.is_done() {
+        run_pair(&mut a, &mut b, ITERATIONS_PER_PACE);
+        pace();
     }
     (a.finish(), b.finish())
 }

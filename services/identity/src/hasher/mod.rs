@@ -3,8 +3,8 @@
 //! keeps unknown emails as slow as wrong passwords (PW-04).
 //!
 //! bcrypt is computed by our own EksBlowfish ([`eks`]), byte-identical to the `bcrypt` crate
-//! (0.19) but able to run two hashes interleaved in one thread: a pool thread that finds two
-//! jobs of the same cost queued computes them together, for ~2x the hashes per CPU-second
+//! (0.19) but able to run two hashes interleaved in one thread: a pool thread keeps two jobs in
+//! progress whenever more are in flight than threads, for ~2x the hashes per CPU-second
 //! (measured in docs/BENCHMARKS.md). The pool threads run at nice 19 and, since priorities
 //! only rank threads inside our own process group, also step aside by themselves whenever the
 //! machine has more runnable tasks than we have CPUs ([`yield_policy`]). Jobs reach the threads
@@ -80,7 +80,8 @@ impl PasswordHasher {
 
     fn with_patience(cost: u32, threads: usize, patience: Duration) -> Self {
         let threads = threads.max(1);
-        // one queued job per thread: a thread that finishes finds its next job waiting
+        // one queued job per thread (besides the two each one hashes): a lane that frees finds
+        // its next job waiting
         let queue = Arc::new(Queue::new(threads));
         for i in 0..threads {
             let queue = Arc::clone(&queue);

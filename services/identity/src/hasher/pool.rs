@@ -1,11 +1,14 @@
-//! The hashing threads: each takes one job from the shared bounded [`Queue`] and, when another
-//! job of the same cost is already queued, that one too, and computes the two interleaved
-//! ([`super::eks::bcrypt_raw_pair`]: more hashes per CPU-second than two apart); otherwise the
-//! one alone. Jobs are data (cost, salt, password, reply channel), so two can be fused.
+//! The hashing threads. Each keeps up to two hashes in progress ([`eks::Lane`]s) and advances
+//! them interleaved ([`eks::run_pair`]: ~2x the hashes per CPU-second of one at a time), or the
+//! one alone. Between chunks of ~100 µs it starts a queued job in a free lane, so whenever more
+//! jobs are in flight than threads, every thread hashes two at once, whatever their costs and
+//! however far each has got. A thread that has one job leaves a queued job to an idle thread
+//! (two CPUs beat one for latency while a CPU is free). Jobs are data (cost, salt, password,
+//! reply channel).
 //!
-//! A job whose caller has gone (client disconnected) is skipped. A panic only loses the
-//! answers of the jobs being computed (their callers see `HashError::Task`); the thread lives
-//! on. Threads run at nice 19 and step aside for other runnable work
+//! A job whose caller has gone (client disconnected) is skipped, in the queue or mid-way. A
+//! panic only loses the answers of the jobs in progress (their callers see `HashError::Task`);
+//! the thread lives on. Threads run at nice 19 and step aside for other runnable work
 //! ([`super::yield_policy`]).
 
 use std::collections::VecDeque;
@@ -99,6 +102,8 @@ pub(super) struct Queue {
 
 struct Waiting {
     jobs: VecDeque<(Job, OwnedSemaphorePermit)>,
+    /// Threads blocked in [`Queue::take`] with nothing to hash.
+    idle: usize,
     closed: bool,
 }
 
@@ -116,6 +121,7 @@ impl Queue {
         Self {
             waiting: Mutex::new(Waiting {
                 jobs: VecDeque::new(),
+                idle: 0,
                 closed: false,
             }),
             ready: Condvar::new(),
@@ -142,46 +148,58 @@ impl Queue {
         self.ready.notify_all();
     }
 
+    /// Tests: nothing queued and no thread idle (every job so far is in a lane).
+    #[cfg(test)]
+    pub(super) fn all_taken(&self) -> bool {
+        let waiting = self.lock();
+        waiting.jobs.is_empty() && waiting.idle == 0
+    }
+
     fn lock(&self) -> MutexGuard<'_, Waiting> {
         self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Blocks until a job whose caller still waits is queued, and takes it together with a
-    /// queued hash of the same cost if there is one; `None` once closed and empty.
-    fn take(&self) -> Option<(Job, Option<HashJob>)> {
+    /// Blocks until a job whose caller still waits is queued and takes it; `None` once
+    /// closed and empty.
+    fn take(&self) -> Option<Job> {
         let mut waiting = self.lock();
         loop {
-            // callers that gave up (client gone): their work is skipped
-            waiting.jobs.retain(|(job, _)| !abandoned(job));
-            if let Some((first, _permit)) = waiting.jobs.pop_front() {
-                let partner = match &first {
-                    Job::Hash(a) => take_partner(&mut waiting.jobs, a.cost),
-                    #[cfg(test)]
-                    Job::Probe(_) => None,
-                };
-                return Some((first, partner));
+            if let Some(job) = waiting.pop_live() {
+                return Some(job);
             }
             if waiting.closed {
                 return None;
             }
+            waiting.idle += 1;
             waiting = self
                 .ready
                 .wait(waiting)
                 .unwrap_or_else(PoisonError::into_inner);
+            waiting.idle -= 1;
         }
+    }
+
+    /// A queued job for a thread that already has one in progress, unless a thread is idle:
+    /// that one was woken for it.
+    fn take_second(&self) -> Option<Job> {
+        let mut waiting = self.lock();
+        if waiting.idle > 0 {
+            return None;
+        }
+        waiting.pop_live()
     }
 }
 
-/// Removes and returns the first queued hash of `cost`, if any.
-fn take_partner(jobs: &mut VecDeque<(Job, OwnedSemaphorePermit)>, cost: u32) -> Option<HashJob> {
-    let at = jobs
-        .iter()
-        .position(|(job, _)| matches!(job, Job::Hash(b) if b.cost == cost))?;
-    // the permit is dropped here: the place in the queue is free again
-    match jobs.remove(at)? {
-        (Job::Hash(b), _permit) => Some(b),
-        #[cfg(test)]
-        (Job::Probe(_), _) => None,
+impl Waiting {
+    /// The first queued job whose caller still waits (those that gave up are dropped); taking
+    /// it frees its place in the queue.
+    fn pop_live(&mut self) -> Option<Job> {
+        while let Some((job, _permit)) = self.jobs.pop_front() {
+            if !abandoned(&job) {
+                return Some(job);
+            }
+        }
+        None
     }
 }
 
@@ -194,30 +212,50 @@ fn abandoned(job: &Job) -> bool {
     }
 }
 
-/// A pool thread: takes jobs (two of one cost together when queued) until the queue closes.
+/// A hash in progress on a pool thread and where its answer goes.
+struct Running {
+    lane: eks::Lane,
+    reply: oneshot::Sender<[u8; 24]>,
+}
+
+/// A pool thread: keeps up to two lanes busy until the queue closes and its lanes are done.
 pub(super) fn worker(queue: &Queue) {
     let mut policy = YieldPolicy::for_current_thread();
-    while let Some((first, partner)) = queue.take() {
-        match (first, partner) {
-            (Job::Hash(a), Some(b)) => run_pair(a, b, &mut policy),
-            (first, _) => run_one(first, &mut policy),
+    let mut lanes: [Option<Running>; 2] = [None, None];
+    loop {
+        if lanes.iter().all(Option::is_none) {
+            match queue.take() {
+                Some(job) => start(job, &mut lanes),
+                None => return,
+            }
         }
+        if lanes.iter().any(Option::is_none)
+            && let Some(job) = queue.take_second()
+        {
+            start(job, &mut lanes);
+        }
+        advance(&mut lanes);
+        policy.pause();
     }
 }
 
-/// Runs one job, isolating a panic.
-fn run_one(job: Job, policy: &mut YieldPolicy) {
+/// Puts a hash job in a free lane; a test probe runs at once.
+fn start(job: Job, lanes: &mut [Option<Running>; 2]) {
     match job {
         Job::Hash(j) => {
-            let out = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                compute_single(j.cost, &j.salt, &j.password, policy)
+            let started = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                eks::Lane::start(j.cost, &j.salt, &j.password)
             }));
-            match out {
-                // a send error means the caller left meanwhile: nothing to do
-                Ok(raw) => {
-                    let _ = j.reply.send(raw);
+            match (started, lanes.iter_mut().find(|l| l.is_none())) {
+                (Ok(lane), Some(free)) => {
+                    *free = Some(Running {
+                        lane,
+                        reply: j.reply,
+                    });
                 }
-                Err(_) => tracing::error!("a hashing job panicked"),
+                // never both lanes busy here (callers check); the caller sees Task
+                (Ok(_), None) => tracing::error!("a hashing job found no free lane"),
+                (Err(_), _) => tracing::error!("a hashing job panicked"),
             }
         }
         #[cfg(test)]
@@ -229,21 +267,28 @@ fn run_one(job: Job, policy: &mut YieldPolicy) {
     }
 }
 
-/// Runs two jobs of the same cost interleaved, isolating a panic.
-fn run_pair(a: HashJob, b: HashJob, policy: &mut YieldPolicy) {
-    let out = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        compute_pair(
-            a.cost,
-            (&a.salt, &a.password),
-            (&b.salt, &b.password),
-            policy,
-        )
+/// One chunk of work on the busy lanes (interleaved when both are), then answers the
+/// finished ones and drops those whose caller left. A panic empties both lanes.
+fn advance(lanes: &mut [Option<Running>; 2]) {
+    let stepped = std::panic::catch_unwind(AssertUnwindSafe(|| match lanes {
+        [Some(a), Some(b)] => eks::run_pair(&mut a.lane, &mut b.lane, eks::ITERATIONS_PER_PACE),
+        [Some(one), None] | [None, Some(one)] => one.lane.run(eks::ITERATIONS_PER_PACE),
+        [None, None] => {}
     }));
-    match out {
-        Ok((ra, rb)) => {
-            let _ = a.reply.send(ra);
-            let _ = b.reply.send(rb);
+    if stepped.is_err() {
+        tracing::error!("a hashing job panicked");
+        *lanes = [None, None];
+        return;
+    }
+    for slot in lanes.iter_mut() {
+        let finished = slot
+            .as_ref()
+            .is_some_and(|r| r.lane.is_done() || r.reply.is_closed());
+        if finished && let Some(r) = slot.take() {
+            if r.lane.is_done() {
+                // a send error means the caller left meanwhile: nothing to do
+                let _ = r.reply.send(r.lane.finish());
+            }
         }
-        Err(_) => tracing::error!("a pair of hashing jobs panicked"),
     }
 }

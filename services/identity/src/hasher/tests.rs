@@ -49,6 +49,34 @@ proptest! {
     }
 
     #[test]
+    fn lanes_of_any_costs_and_offsets_give_the_crates_bytes(
+        password_a in proptest::collection::vec(any::<u8>(), 0..=72),
+        password_b in proptest::collection::vec(any::<u8>(), 0..=72),
+        salt_a in any::<[u8; 16]>(),
+        salt_b in any::<[u8; 16]>(),
+        cost_a in 4u32..=5,
+        cost_b in 4u32..=5,
+        head_start in 0u64..40,
+        chunk in 1u64..=3,
+    ) {
+        // a pool thread starts a job in a lane whenever one frees: the other lane may be at
+        // any iteration of any cost
+        let mut a = eks::Lane::start(cost_a, &salt_a, &password_a);
+        a.run(head_start);
+        let mut b = eks::Lane::start(cost_b, &salt_b, &password_b);
+        while !a.is_done() && !b.is_done() {
+            eks::run_pair(&mut a, &mut b, chunk);
+        }
+        for lane in [&mut a, &mut b] {
+            while !lane.is_done() {
+                lane.run(chunk);
+            }
+        }
+        prop_assert_eq!(a.finish(), bcrypt::bcrypt(cost_a, salt_a, &crate_key(&password_a)));
+        prop_assert_eq!(b.finish(), bcrypt::bcrypt(cost_b, salt_b, &crate_key(&password_b)));
+    }
+
+    #[test]
     fn accepts_exactly_the_strings_the_crate_accepts(
         position in 0usize..60,
         replacement in proptest::char::range('!', '~'),
@@ -160,7 +188,7 @@ async fn hashes_verify_and_refuse() {
 
 #[tokio::test]
 async fn concurrent_jobs_of_mixed_costs_all_get_their_own_answer() {
-    // one thread: queued jobs are paired when their costs match, taken one by one when not
+    // one thread: two lanes of any costs, started as lanes free up, with jobs in the queue
     let h = PasswordHasher::new(4, 1);
     let stored: Vec<(String, String)> = (0..6)
         .map(|i| {
@@ -208,6 +236,43 @@ fn a_hash_completes_while_the_machine_is_busy() {
     }
     assert_eq!(raw, eks::bcrypt_raw(5, &[1u8; 16], b"busy"));
     assert_eq!((a, b), (raw, eks::bcrypt_raw(5, &[2u8; 16], b"x")));
+}
+
+/// A well-formed stored hash at cost 31: 2^31 rounds, a job that never finishes in a test.
+fn endless_hash() -> String {
+    let h = bcrypt::hash_with_salt("whatever", 4, [9u8; 16])
+        .expect("crate hash")
+        .format_for_version(bcrypt::Version::TwoB);
+    format!("$2b$31${}", &h[7..])
+}
+
+/// Waits until the pool's queue is empty and no thread is idle: every job so far is in a lane.
+async fn until_all_taken(h: &PasswordHasher) {
+    while !h.inner.jobs.all_taken() {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_job_whose_caller_left_frees_its_lane_mid_way() {
+    let h = PasswordHasher::new(4, 1);
+    let endless = endless_hash();
+    let spawn_endless = |pw: &'static str| {
+        let (h, stored) = (h.clone(), endless.clone());
+        tokio::spawn(async move { h.verify(pw, Some(&stored)).await })
+    };
+    // both lanes of the one thread busy with jobs that would take days
+    let left = spawn_endless("a");
+    until_all_taken(&h).await;
+    let stays = spawn_endless("b");
+    until_all_taken(&h).await;
+    // this job can only run once a lane frees: the caller who left frees one
+    left.abort();
+    let answer = tokio::time::timeout(Duration::from_secs(60), h.run(|| 5)).await;
+    assert_eq!(answer.expect("a lane freed").expect("probe ran"), 5);
+    let quick = tokio::time::timeout(Duration::from_secs(60), h.hash("beside")).await;
+    assert!(quick.expect("hashed beside the endless job").is_ok());
+    stays.abort();
 }
 
 /// The calling thread's nice value, from `/proc/thread-self/stat` (field 19).
