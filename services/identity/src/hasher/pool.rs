@@ -281,14 +281,12 @@ fn advance(lanes: &mut [Option<Running>; 2]) {
         return;
     }
     for slot in lanes.iter_mut() {
-        let finished = slot
-            .as_ref()
-            .is_some_and(|r| r.lane.is_done() || r.reply.is_closed());
-        if finished && let Some(r) = slot.take() {
-            if r.lane.is_done() {
-                // a send error means the caller left meanwhile: nothing to do
-                let _ = r.reply.send(r.lane.finish());
-            }
+        match slot.take() {
+            // a send error means the caller left meanwhile: nothing to do
+            Some(done) if done.lane.is_done() => drop(done.reply.send(done.lane.finish())),
+            // the caller left: the rest of its work is skipped
+            Some(left) if left.reply.is_closed() => {}
+            running => *slot = running,
         }
     }
 }
