@@ -6,6 +6,8 @@
 //!    login load uses, with no HTTP, database or tokens around it;
 //! 2. `GET /auth/me` p99 when idle against its p99 while logins saturate the CPU.
 //!
+//! Three rounds of raw hashing then logins; each round's numbers and the medians are printed.
+//!
 //! Needs the dev services (`DATABASE_URL`, `REDIS_URL`, `NATS_URL`). Run it optimised:
 //! `cargo run --release -p identity --example login_bench`.
 
@@ -17,6 +19,7 @@ use serde_json::json;
 
 const PASSWORD: &str = "Correct1Horse";
 const WINDOW: Duration = Duration::from_secs(15);
+const ROUNDS: usize = 3;
 
 fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
@@ -110,8 +113,44 @@ async fn main() {
     me_p99(&client, &me_url, &token, 200).await; // warm-up
     let idle = me_p99(&client, &me_url, &token, 2000).await;
 
-    let raw = raw_hashes_per_sec(&hash).await;
+    // rounds of raw hashing then logins, so a slow spell of the machine hits both sides
+    let mut ratios = Vec::new();
+    let mut busy = Vec::new();
+    for round in 1..=ROUNDS {
+        let raw = raw_hashes_per_sec(&hash).await;
+        let (logins, me_busy) = logins_per_sec(&client, &login_url, &body, &me_url, &token).await;
+        let ratio = logins / raw;
+        println!(
+            "round {round}: raw bcrypt-12 {raw:.2}/s, logins {logins:.2}/s ({:.1}% of raw), \
+             /auth/me p99 under load {me_busy:?} ({:.2}x idle)",
+            ratio * 100.0,
+            me_busy.as_secs_f64() / idle.as_secs_f64()
+        );
+        ratios.push(ratio);
+        busy.push(me_busy);
+    }
+    ratios.sort_by(f64::total_cmp);
+    busy.sort();
+    let (ratio, me_busy) = (ratios[ROUNDS / 2], busy[ROUNDS / 2]);
+    println!("cores: {}", cores());
+    println!("median of {ROUNDS} rounds:");
+    println!("password logins/s:            {:.1}% of raw", ratio * 100.0);
+    println!("GET /auth/me p99 idle:        {idle:?}");
+    println!(
+        "GET /auth/me p99 under load:  {me_busy:?} ({:.2}x idle)",
+        me_busy.as_secs_f64() / idle.as_secs_f64()
+    );
+}
 
+/// Password logins per second from `cores() * 4` clients for [`WINDOW`] (only logins
+/// finished inside it count), and `/auth/me` p99 measured meanwhile.
+async fn logins_per_sec(
+    client: &reqwest::Client,
+    login_url: &str,
+    body: &serde_json::Value,
+    me_url: &str,
+    token: &str,
+) -> (f64, Duration) {
     let stop = Arc::new(AtomicBool::new(false));
     let ok = Arc::new(AtomicU64::new(0));
     let start = Instant::now();
@@ -121,7 +160,7 @@ async fn main() {
                 stop.clone(),
                 ok.clone(),
                 client.clone(),
-                login_url.clone(),
+                login_url.to_owned(),
                 body.clone(),
             );
             tokio::spawn(async move {
@@ -136,7 +175,7 @@ async fn main() {
         })
         .collect();
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let busy = me_p99(&client, &me_url, &token, 2000).await;
+    let busy = me_p99(client, me_url, token, 2000).await;
     let rest = WINDOW.saturating_sub(start.elapsed());
     tokio::time::sleep(rest).await;
     // logins finished inside the window only: in-flight ones completing later are not counted
@@ -146,16 +185,5 @@ async fn main() {
     for w in workers {
         let _ = w.await;
     }
-    let logins = finished as f64 / elapsed;
-    println!("cores: {}", cores());
-    println!("raw bcrypt-12 verifications/s: {raw:.2}");
-    println!(
-        "password logins/s:            {logins:.2} ({:.0}% of raw)",
-        logins / raw * 100.0
-    );
-    println!("GET /auth/me p99 idle:        {idle:?}");
-    println!(
-        "GET /auth/me p99 under load:  {busy:?} ({:.2}x idle)",
-        busy.as_secs_f64() / idle.as_secs_f64()
-    );
+    (finished as f64 / elapsed, busy)
 }
