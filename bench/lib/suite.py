@@ -49,6 +49,30 @@ def ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
+def thread_ticks(pid, prefix):
+    """CPU ticks of the threads of `pid` whose name starts with `prefix`."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                s = f.read()
+        except OSError:
+            continue
+        if s[s.find("(") + 1:s.rfind(")")].startswith(prefix):
+            fields = s[s.rfind(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total
+
+
+# threads counted apart inside a group ("group/part": a share of the group's CPU, not added to
+# totals): identity's password-hashing threads
+THREAD_PARTS = {"identity/bcrypt": ("identity", "bcrypt-")}
+
+
 def status(pid, key):
     try:
         with open(f"/proc/{pid}/status") as f:
@@ -67,7 +91,11 @@ def load(path):
 
 def snap(pids_file):
     groups = load(pids_file)
-    print(json.dumps({g: sum(ticks(p) for p in group_pids(r)) for g, r in groups.items()}))
+    out = {g: sum(ticks(p) for p in group_pids(r)) for g, r in groups.items()}
+    for part, (group, prefix) in THREAD_PARTS.items():
+        if group in groups:
+            out[part] = sum(thread_ticks(p, prefix) for p in group_pids(groups[group]))
+    print(json.dumps(out))
 
 
 def mem(pids_file):
@@ -150,7 +178,8 @@ def render(runs_file, meta_file, out):
         return med(vals)
 
     def total_cpu_per_op(rs):
-        return med([sum(r["cpu_ms"].values()) / r["ops"] for r in rs if r.get("ops")])
+        return med([sum(v for g, v in r["cpu_ms"].items() if g not in THREAD_PARTS) / r["ops"]
+                    for r in rs if r.get("ops")])
 
     rows = []  # workload, measured, bar, verdict, owner cpu, total cpu
     verdicts = []
@@ -184,10 +213,13 @@ def render(runs_file, meta_file, out):
         per = cpu_per_op(rs, "identity")
         hash_ms = meta.get("hash_cpu_ms")
         beyond = per - hash_ms if per is not None and hash_ms else None
+        hashing = cpu_per_op(rs, "identity/bcrypt")
+        path = per - hashing if per is not None and hashing is not None else None
         ok = rps >= 9.2 and beyond is not None and beyond <= 10 and err == 0
         rows.append(("W3 `POST /auth/login` bcrypt 12, 4 conns",
                      f"{fmt(rps, 2)} logins/s, p99 {fmt(p99, 0)} ms; identity CPU {fmt(per, 1)} ms/login = "
-                     f"hash {fmt(hash_ms, 1)} + {fmt(beyond, 1)} ms, errors {err}",
+                     f"hash {fmt(hash_ms, 1)} + {fmt(beyond, 1)} ms (by thread: hashing threads "
+                     f"{fmt(hashing, 1)}, the rest {fmt(path, 1)}), errors {err}",
                      "≥ 9.2 logins/s; ≤ 10 ms CPU beyond the hash", verdict(ok),
                      f"identity {fmt(per, 1)}", fmt(total_cpu_per_op(rs), 1)))
     rs = by.get("W4")
