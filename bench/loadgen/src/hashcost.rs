@@ -3,10 +3,11 @@
 //! `/proc/thread-self/stat`, over `--n` verifications of each kind:
 //! - `crate`: `bcrypt::verify`, what the service ran before it had its own bcrypt core;
 //! - `single`: the identity pool's code for one job (`identity::hasher::compute_single`,
-//!   with the pool's yield policy), as a pool thread runs it when nothing else is queued;
-//! - `paired`: the pool's code for two queued jobs of one cost, interleaved
+//!   with the pool's yield policy), as a pool thread runs it when it has one job in progress;
+//! - `paired`: the pool's code for two jobs in progress on one thread, interleaved
 //!   (`identity::hasher::compute_pair`), per hash: what the pool runs under W3's load (four
-//!   logins in flight on two threads), so `cpu_ms_per_verify` (read by bench/run) is this one.
+//!   logins in flight on two threads, two lanes each), so `cpu_ms_per_verify` (read by
+//!   bench/run) is this one.
 
 use std::time::Instant;
 

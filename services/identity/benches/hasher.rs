@@ -3,7 +3,7 @@
 //!   hop to a pool thread and the reply) beside a bare `bcrypt::verify` on the caller;
 //! - `cost12/*`: the production cost (W3 of the benchmark suite): one verification through the
 //!   pool, bare, and the pool saturated with two jobs per thread (throughput = logins/s the
-//!   pool can give at most on this machine; the pool pairs queued jobs, see below);
+//!   pool can give at most on this machine; each thread hashes two jobs at once, see below);
 //! - `*/ours_single` and `*/ours_pair`: the pool's own bcrypt core on the caller, one hash and
 //!   two interleaved (`identity::hasher::compute_single` / `compute_pair`, what a pool thread
 //!   runs); `ours_pair` counts two elements, so its throughput is hashes/s of one thread
