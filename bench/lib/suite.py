@@ -39,33 +39,30 @@ def group_pids(roots):
     return sorted(pids)
 
 
-def ticks(pid):
+def stat_ticks(path, prefix=""):
+    """utime+stime of a /proc stat file, or 0 when it is gone or its name lacks `prefix`."""
     try:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(path) as f:
             s = f.read()
     except OSError:
+        return 0
+    if not s[s.find("(") + 1:s.rfind(")")].startswith(prefix):
         return 0
     fields = s[s.rfind(")") + 2:].split()
     return int(fields[11]) + int(fields[12])
 
 
+def ticks(pid):
+    return stat_ticks(f"/proc/{pid}/stat")
+
+
 def thread_ticks(pid, prefix):
     """CPU ticks of the threads of `pid` whose name starts with `prefix`."""
-    total = 0
     try:
         tids = os.listdir(f"/proc/{pid}/task")
     except OSError:
         return 0
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        if s[s.find("(") + 1:s.rfind(")")].startswith(prefix):
-            fields = s[s.rfind(")") + 2:].split()
-            total += int(fields[11]) + int(fields[12])
-    return total
+    return sum(stat_ticks(f"/proc/{pid}/task/{tid}/stat", prefix) for tid in tids)
 
 
 # threads counted apart inside a group ("group/part": a share of the group's CPU, not added to
