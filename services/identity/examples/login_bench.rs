@@ -30,7 +30,7 @@ fn cores() -> usize {
 }
 
 /// Raw bcrypt verifications per second through a pool like the service's (`per_core`, so
-/// the same threads, priority, yielding and pairing), kept busy by `cores() * 4` callers (the
+/// the same threads, priority, yielding and lanes), kept busy by `cores() * 4` callers (the
 /// login load's concurrency) for [`WINDOW`]; only verifications finished inside it count.
 async fn raw_hashes_per_sec(hash: &str) -> f64 {
     let pool = identity::hasher::PasswordHasher::per_core(12);
@@ -60,15 +60,13 @@ async fn raw_hashes_per_sec(hash: &str) -> f64 {
     finished as f64 / elapsed
 }
 
-/// `/auth/me` p99 over `n` sequential requests; also prints p50, max and when the requests
-/// slower than 2x the p50 came (clustered in one burst, or spread over the run).
 /// `bcrypt::verify` calls per second on one OS thread per core for [`WINDOW`] (only calls
 /// finished inside it count).
 fn crate_hashes_per_sec(hash: &str) -> f64 {
     let stop = AtomicBool::new(false);
     let done = AtomicU64::new(0);
     let start = Instant::now();
-    let elapsed = std::thread::scope(|scope| {
+    let (finished, secs) = std::thread::scope(|scope| {
         for _ in 0..cores() {
             scope.spawn(|| {
                 while !stop.load(Ordering::Relaxed) {
@@ -78,14 +76,15 @@ fn crate_hashes_per_sec(hash: &str) -> f64 {
             });
         }
         std::thread::sleep(WINDOW);
-        let finished = done.load(Ordering::Relaxed);
-        let elapsed = start.elapsed().as_secs_f64();
+        let counted = (done.load(Ordering::Relaxed), start.elapsed().as_secs_f64());
         stop.store(true, Ordering::Relaxed);
-        (finished, elapsed)
+        counted
     });
-    elapsed.0 as f64 / elapsed.1
+    finished as f64 / secs
 }
 
+/// `/auth/me` p99 over `n` sequential requests; also prints p50, max and when the requests
+/// slower than 2x the p50 came (clustered in one burst, or spread over the run).
 async fn me_p99(client: &reqwest::Client, url: &str, token: &str, n: usize) -> Duration {
     let start = Instant::now();
     let mut times = Vec::with_capacity(n);
